@@ -1,0 +1,106 @@
+# mailguard: one GNU Makefile, no recursion.  See README.md.
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/mailguard
+
+PROGS = mg-screen
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
+           -Wformat=2
+HARDEN   = -fstack-protector-strong -D_FORTIFY_SOURCE=2
+DEFS     = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+PKGCFLAGS := $(shell pkg-config --cflags libbsd-overlay ldns 2>/dev/null)
+PKGLIBS   := $(shell pkg-config --libs libbsd-overlay ldns 2>/dev/null)
+LDLIBS  += $(PKGLIBS) -lgdbm
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+
+ALL_CFLAGS = $(WARN) $(HARDEN) $(DEFS) -Ilibcommon $(PKGCFLAGS) $(CFLAGS) -MMD -MP
+
+LIB_SRC  := $(wildcard libcommon/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=build/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
+BINS     := $(PROGS:%=bin/%)
+
+all: $(BINS)
+
+# Objects are rebuilt whenever the compiler or its flags change (SANITIZE=1,
+# WERROR=1, make fuzz), so bin/ never mixes objects from two builds.
+FLAGSTAMP := build/.flags-$(shell printf '%s' '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cksum | cut -d' ' -f1)
+$(FLAGSTAMP):
+	@mkdir -p build
+	@rm -f build/.flags-*
+	@touch $@
+
+build/%.o: %.c $(FLAGSTAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/libcommon.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+bin/%: $$(patsubst %.c,build/%.o,$$(wildcard cmd/%/*.c)) build/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+build/unit/%: build/tests/unit/%.o build/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+unit: $(UNIT_BIN)
+
+deps:
+	@sh scripts/deps.sh
+
+check: deps
+	$(MAKE) all unit
+	sh tests/run
+
+demo: deps
+	$(MAKE) all
+	sh examples/demo/run
+
+FUZZERS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+fuzz:
+	$(MAKE) CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" fuzzers
+fuzzers: $(FUZZERS)
+build/fuzz/%: fuzz/%.c build/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(SHAREDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(PROGS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/mailguard.conf.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/mailguard.7 $(DESTDIR)$(MANDIR)/man7
+	cp -R examples $(DESTDIR)$(SHAREDIR)/
+
+README.md: man/mailguard.7
+	sh scripts/readme.sh > $@
+
+lint:
+	mandoc -Tlint -Wwarning man/*.[1-8]
+
+clean:
+	rm -rf bin build
+
+.PHONY: all unit deps check demo fuzz fuzzers install lint clean
+.PRECIOUS: build/%.o build/tests/unit/%.o
+-include $(shell find build -name '*.d' 2>/dev/null)

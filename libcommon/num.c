@@ -1,0 +1,135 @@
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "num.h"
+
+int
+num_parse(const char *s, long long min, long long max, long long *out,
+    struct mgerr *e)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0') {
+		mgerr_set(e, "empty number");
+		return -1;
+	}
+	if (!isdigit((unsigned char)*s) && !(*s == '-' && min < 0 &&
+	    isdigit((unsigned char)s[1]))) {
+		mgerr_set(e, "%s: invalid number", s);
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0') {
+		mgerr_set(e, "%s: invalid number", s);
+		return -1;
+	}
+	if ((errno == ERANGE && v == LLONG_MAX) || v > max) {
+		mgerr_set(e, "%s: too large (at most %lld)", s, max);
+		return -1;
+	}
+	if ((errno == ERANGE && v == LLONG_MIN) || v < min) {
+		mgerr_set(e, "%s: too small (at least %lld)", s, min);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int64_t
+unit_seconds(char c)
+{
+	switch (c) {
+	case 's': return 1;
+	case 'm': return 60;
+	case 'h': return 3600;
+	case 'd': return 86400;
+	case 'w': return 7 * 86400;
+	default: return 0;
+	}
+}
+
+int
+num_duration(const char *s, int64_t min, int64_t max, int64_t *out,
+    struct mgerr *e)
+{
+	char digits[32];
+	size_t n;
+	int64_t unit = 1;
+	long long v;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n >= sizeof(digits)) {
+		mgerr_set(e, "%s: invalid duration", s ? s : "");
+		return -1;
+	}
+	memcpy(digits, s, n + 1);
+	if (isalpha((unsigned char)digits[n - 1])) {
+		if ((unit = unit_seconds(digits[n - 1])) == 0) {
+			mgerr_set(e, "%s: invalid duration unit "
+			    "(use s, m, h, d or w)", s);
+			return -1;
+		}
+		digits[n - 1] = '\0';
+	}
+	if (num_parse(digits, 0, LLONG_MAX / (7 * 86400), &v, NULL) == -1) {
+		mgerr_set(e, "%s: invalid duration", s);
+		return -1;
+	}
+	v *= unit;
+	if (v > max) {
+		mgerr_set(e, "%s: too long (at most %llds)", s, (long long)max);
+		return -1;
+	}
+	if (v < min) {
+		mgerr_set(e, "%s: too short (at least %llds)", s,
+		    (long long)min);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+num_bool(const char *s, int *out, struct mgerr *e)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; s != NULL && i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	mgerr_set(e, "%s: not a boolean (use yes or no)", s ? s : "");
+	return -1;
+}
+
+void
+num_format_duration(int64_t secs, char *buf, unsigned long len)
+{
+	static const char units[] = "wdhm";
+	size_t i;
+
+	for (i = 0; i < sizeof(units) - 1; i++) {
+		int64_t u = unit_seconds(units[i]);
+
+		if (secs != 0 && secs % u == 0) {
+			snprintf(buf, len, "%lld%c", (long long)(secs / u),
+			    units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llds", (long long)secs);
+}
