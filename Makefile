@@ -53,7 +53,7 @@ build/libcommon.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 .SECONDEXPANSION:
-bin/%: $$(patsubst %.c,build/%.o,$$(wildcard cmd/%/*.c)) build/libcommon.a
+bin/%: $$(addprefix build/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) build/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 

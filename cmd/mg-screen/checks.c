@@ -1,0 +1,156 @@
+/*
+ * The list-driven screens of mg-screen: trusted hosts, the IP screen, the
+ * host screen and the address blacklist.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "screen.h"
+
+/* A list line's value: "allow" or "deny" ("" means deny). */
+static int
+is_allow(const char *value)
+{
+	return strncmp(value, "allow", 5) == 0 &&
+	    (value[5] == '\0' || value[5] == ' ' || value[5] == '\t');
+}
+
+/*
+ * Trusted hosts pass every screen.  An IP or CIDR entry matches the
+ * client address; a name entry matches only a forward-confirmed PTR name,
+ * since anyone can publish any PTR name for their own addresses.
+ */
+int
+check_trusted(struct screen *s, struct mgerr *e)
+{
+	const char *value;
+	char ipbuf[IP_STRLEN];
+
+	(void)e;
+	if (s->trusted == NULL)
+		return 0;
+	ip_format(&s->env.ip, ipbuf, sizeof(ipbuf));
+	if (list_match_ip(s->trusted, &s->env.ip, &value)) {
+		explain(s, "trusted: %s is listed", ipbuf);
+		return 1;
+	}
+	if (s->dns == NULL)
+		return 0;
+	rdns_lookup(s);
+	if (s->fcrdns[0] != '\0' &&
+	    list_match_host(s->trusted, s->fcrdns, &value)) {
+		explain(s, "trusted: %s (forward-confirmed) is listed",
+		    s->fcrdns);
+		return 1;
+	}
+	return 0;
+}
+
+/* IP screen: longest prefix wins; unlisted clients get --ip-default. */
+void
+check_ip(struct screen *s, struct outcome *o)
+{
+	const char *value;
+	char ipbuf[IP_STRLEN], why[300];
+	int allow;
+
+	if (s->ipl == NULL || s->ip_action == ACT_OFF)
+		return;
+	ip_format(&s->env.ip, ipbuf, sizeof(ipbuf));
+	if (list_match_ip(s->ipl, &s->env.ip, &value)) {
+		allow = is_allow(value);
+		explain(s, "ip screen: %s matches a %s rule", ipbuf,
+		    allow ? "allow" : "deny");
+	} else {
+		allow = strcmp(s->ip_default, "allow") == 0;
+		explain(s, "ip screen: %s is unlisted, default %s", ipbuf,
+		    s->ip_default);
+	}
+	if (allow)
+		return;
+	snprintf(why, sizeof(why), "client %s is not welcome here", ipbuf);
+	fail_check(s, o, s->ip_action, "ip-screen", why);
+}
+
+/* Matches one name against the host rules; 1 deny, 0 allow or none. */
+static int
+host_denied(struct screen *s, const char *what, const char *name)
+{
+	const char *value;
+
+	if (name == NULL || *name == '\0' ||
+	    !list_match_host(s->hostl, name, &value))
+		return 0;
+	explain(s, "host screen: %s %s matches a %s rule", what, name,
+	    is_allow(value) ? "allow" : "deny");
+	return !is_allow(value);
+}
+
+/*
+ * Host screen: patterns against the forward-confirmed PTR name (an
+ * unconfirmed name proves nothing) and against the HELO argument.
+ */
+void
+check_host(struct screen *s, struct outcome *o)
+{
+	char why[300], clean[LOG_FIELD_MAX + 1];
+
+	if (s->hostl == NULL || s->host_action == ACT_OFF)
+		return;
+	if (host_denied(s, "client name", s->fcrdns)) {
+		snprintf(why, sizeof(why), "client host %s is not welcome "
+		    "here", log_sanitize(clean, sizeof(clean), s->fcrdns));
+		fail_check(s, o, s->host_action, "host-screen", why);
+	} else if (host_denied(s, "HELO", s->env.helo)) {
+		snprintf(why, sizeof(why), "HELO %s is not welcome here",
+		    log_sanitize(clean, sizeof(clean), s->env.helo));
+		fail_check(s, o, s->host_action, "host-screen", why);
+	}
+}
+
+/* 1 when addr (an envelope address as given) is blacklisted. */
+static int
+blacklisted(struct screen *s, const char *addr, char *canon, size_t len)
+{
+	struct mailaddr a;
+	struct mgerr e;
+	const char *value;
+
+	if (addr_parse(addr, &a, &e) == -1) {
+		/* Unparsable addresses are the SMTP server's to refuse;
+		 * match the text as given so a listed string still hits. */
+		strlcpy(canon, addr, len);
+	} else
+		strlcpy(canon, a.addr, len);
+	if (!list_match_addr(s->blacklist, canon, &value))
+		return 0;
+	explain(s, "blacklist: <%s> matches a %s entry", canon,
+	    is_allow(value) ? "allow" : "deny");
+	return !is_allow(value);
+}
+
+/* Address blacklist for the envelope sender and each recipient. */
+void
+check_blacklist(struct screen *s, struct outcome *o)
+{
+	char canon[600], why[700], clean[LOG_FIELD_MAX + 1];
+	size_t i;
+
+	if (s->blacklist == NULL || s->blacklist_action == ACT_OFF)
+		return;
+	if (s->env.from != NULL &&
+	    blacklisted(s, s->env.from, canon, sizeof(canon))) {
+		snprintf(why, sizeof(why), "sender <%s> is not welcome here",
+		    log_sanitize(clean, sizeof(clean), canon));
+		fail_check(s, o, s->blacklist_action, "blacklist", why);
+	}
+	for (i = 0; i < s->env.rcpt.n; i++) {
+		if (!blacklisted(s, s->env.rcpt.v[i], canon, sizeof(canon)))
+			continue;
+		snprintf(why, sizeof(why), "recipient <%s> does not take "
+		    "mail from here", log_sanitize(clean, sizeof(clean), canon));
+		fail_check(s, o, s->blacklist_action, "blacklist", why);
+	}
+}

@@ -1,0 +1,350 @@
+/*
+ * mg-screen: IP and host screens, address blacklist, trusted hosts,
+ * reverse lookups and the dynamic screen, in front of an SMTP server.
+ * See mg-screen(1).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "num.h"
+#include "screen.h"
+
+#define PROG "mg-screen"
+
+static struct screen S;
+
+static const struct opt options[] = {
+	ENV_OPTS(&S.env),
+	{ "auto-compile", 0, OPT_BOOL, &S.compile, 0, 0, "yes|no" },
+	{ "blacklist", 'b', OPT_STR, &S.blacklist_file, 0, 0, "file" },
+	{ "blacklist-action", 0, OPT_ACTION, &S.blacklist_action, 0, 0, "action" },
+	{ "config", 'c', OPT_CONFIG, NULL, 0, 0, "file" },
+	{ "dns-timeout", 0, OPT_NUM, &S.dns_timeout, 10, 60000, "ms" },
+	{ "dyn-action", 0, OPT_ACTION, &S.dyn_action, 0, 0, "action" },
+	{ "dyn-block", 0, OPT_DURATION, &S.dyn_block, 1, 365 * 86400, "time" },
+	{ "dyn-factor", 0, OPT_NUM, &S.dyn_factor, 1, 100, "n" },
+	{ "dyn-max-block", 0, OPT_DURATION, &S.dyn_max_block, 1, 3650 * 86400LL, "time" },
+	{ "dyn-memory", 0, OPT_DURATION, &S.dyn_memory, 1, 3650 * 86400LL, "time" },
+	{ "dyn-record", 0, OPT_LIST, &S.dyn_record, 0, 0, "event" },
+	{ "dyn-rule", 0, OPT_LIST, &S.dyn_rules_text, 0, 0, "event:n/time" },
+	{ "dyn-v4-prefix", 0, OPT_NUM, &S.dyn_v4, 8, 32, "bits" },
+	{ "dyn-v6-prefix", 0, OPT_NUM, &S.dyn_v6, 16, 128, "bits" },
+	{ "exempt-auth", 0, OPT_BOOL, &S.exempt_auth, 0, 0, "yes|no" },
+	{ "exempt-relayclient", 0, OPT_BOOL, &S.exempt_relay, 0, 0, "yes|no" },
+	{ "explain", 'x', OPT_FLAG, &S.explain, 0, 0, NULL },
+	{ "for", 0, OPT_DURATION, &S.block_for, 1, 3650 * 86400LL, "time" },
+	{ "helo-matches", 0, OPT_ACTION, &S.helo_match, 0, 0, "action" },
+	{ "helo-resolves", 0, OPT_ACTION, &S.helo_resolves, 0, 0, "action" },
+	{ "helo-self", 0, OPT_ACTION, &S.helo_self, 0, 0, "action" },
+	{ "helo-syntax", 0, OPT_ACTION, &S.helo_syntax, 0, 0, "action" },
+	{ "host-action", 0, OPT_ACTION, &S.host_action, 0, 0, "action" },
+	{ "host-rules", 0, OPT_STR, &S.host_file, 0, 0, "file" },
+	{ "hostname", 'H', OPT_STR, &S.hostname, 0, 0, "name" },
+	{ "ip-action", 0, OPT_ACTION, &S.ip_action, 0, 0, "action" },
+	{ "ip-default", 0, OPT_STR, &S.ip_default, 0, 0, "allow|deny" },
+	{ "ip-rules", 0, OPT_STR, &S.ip_file, 0, 0, "file" },
+	{ "local-ip", 0, OPT_LIST, &S.local_ips, 0, 0, "addr" },
+	{ "lock-timeout", 0, OPT_NUM, &S.lock_timeout, 0, 60000, "ms" },
+	{ "require-fcrdns", 0, OPT_ACTION, &S.require_fcrdns, 0, 0, "action" },
+	{ "require-ptr", 0, OPT_ACTION, &S.require_ptr, 0, 0, "action" },
+	{ "reason", 0, OPT_STR, &S.block_reason, 0, 0, "text" },
+	{ "resolver", 'r', OPT_STR, &S.resolver, 0, 0, "spec" },
+	{ "sender-domain", 0, OPT_ACTION, &S.sender_domain, 0, 0, "action" },
+	{ "spp", 0, OPT_FLAG, &S.spp, 0, 0, NULL },
+	{ "statedir", 'd', OPT_STR, &S.statedir, 0, 0, "dir" },
+	{ "trusted", 't', OPT_STR, &S.trusted_file, 0, 0, "file" },
+	OPT_END
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: %s [-x] [-c file] [--ip addr] [--helo name] [--from addr]\n"
+	    "       %*s [--rcpt addr] [option ...]\n"
+	    "       %s record event --ip addr\n"
+	    "       %s list | expire\n"
+	    "       %s block net [--for time] [--reason text] | unblock net\n"
+	    "       %s compile file ...\n",
+	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG, PROG);
+	/* The contract holds for usage errors too: a reply line, then 111. */
+	printf("%s451 4.3.0 temporary failure (usage error)\n",
+	    S.spp ? "E" : "");
+	exit(S.spp ? 0 : EXIT_DEFER);
+}
+
+void
+explain(const struct screen *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!s->explain)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("explain: %s", msg);
+}
+
+void
+mark(struct screen *s, const char *check, const char *why)
+{
+	char item[300];
+
+	snprintf(item, sizeof(item), "%s%s=fail (%s)",
+	    s->marks[0] != '\0' ? "; " : "", check, why);
+	strlcat(s->marks, item, sizeof(s->marks));
+}
+
+void
+fail_check(struct screen *s, struct outcome *o, int act, const char *check,
+    const char *why)
+{
+	explain(s, "%s: fail, action %s: %s", check, action_name(act), why);
+	if (act == ACT_HEADER)
+		mark(s, check, why);
+	else
+		outcome_act(o, act, "%s", why);
+}
+
+static void
+set_defaults(struct screen *s)
+{
+	static char host[256];
+
+	env_init(&s->env);
+	if (gethostname(host, sizeof(host) - 1) == -1)
+		strlcpy(host, "localhost", sizeof(host));
+	s->hostname = host;
+	s->dns_timeout = 3000;
+	s->lock_timeout = 2000;
+	s->statedir = getenv("MG_STATEDIR");
+	if (s->statedir == NULL || *s->statedir == '\0')
+		s->statedir = "/var/lib/mailguard";
+	s->compile = 1;
+	s->exempt_auth = s->exempt_relay = 1;
+	s->ip_action = s->host_action = s->blacklist_action = ACT_REJECT;
+	s->dyn_action = ACT_OFF;
+	s->ip_default = "allow";
+	s->dyn_block = 3600;
+	s->dyn_max_block = 7 * 86400;
+	s->dyn_memory = 30 * 86400;
+	s->dyn_factor = 2;
+	s->dyn_v4 = 32;
+	s->dyn_v6 = 64;
+}
+
+/* Opens one list; a warning from the compiler is logged, not fatal. */
+static int
+open_list(struct screen *s, const char *path, struct list **l,
+    struct mgerr *e)
+{
+	char warn[256] = "";
+
+	if (path == NULL)
+		return 0;
+	if ((*l = list_open(path, s->compile, warn, sizeof(warn), e)) == NULL)
+		return -1;
+	if (warn[0] != '\0')
+		log_warn("%s", warn);
+	explain(s, "list %s: %zu entries%s", path, list_count(*l),
+	    list_is_compiled(*l) ? ", compiled" : "");
+	return 0;
+}
+
+static int
+acquire(struct screen *s, struct mgerr *e)
+{
+	if (strcmp(s->ip_default, "allow") != 0 &&
+	    strcmp(s->ip_default, "deny") != 0) {
+		mgerr_set(e, "option --ip-default: %s: use allow or deny",
+		    s->ip_default);
+		return -1;
+	}
+	if (env_load(&s->env, e) == -1)
+		return -1;
+	if (open_list(s, s->trusted_file, &s->trusted, e) == -1 ||
+	    open_list(s, s->ip_file, &s->ipl, e) == -1 ||
+	    open_list(s, s->host_file, &s->hostl, e) == -1 ||
+	    open_list(s, s->blacklist_file, &s->blacklist, e) == -1)
+		return -1;
+	if (dyn_setup(s, e) == -1)
+		return -1;
+	if (rdns_needed(s) && s->env.have_ip &&
+	    (s->dns = dns_new(s->resolver, (unsigned)s->dns_timeout, 2,
+	    e)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+release(struct screen *s)
+{
+	list_close(s->trusted);
+	list_close(s->ipl);
+	list_close(s->hostl);
+	list_close(s->blacklist);
+	dns_free(s->dns);
+	free(s->rules);
+}
+
+/* Clients the screens leave alone: authenticated or allowed to relay. */
+static int
+exempt(const struct screen *s, const char **why)
+{
+	if (s->exempt_auth && s->env.auth_user != NULL) {
+		*why = "authenticated";
+		return 1;
+	}
+	if (s->exempt_relay && s->env.relayclient) {
+		*why = "relayclient";
+		return 1;
+	}
+	return 0;
+}
+
+static void
+run_checks(struct screen *s, struct outcome *o, struct mgerr *e)
+{
+	const char *why;
+
+	if (s->env.have_ip && check_trusted(s, e)) {
+		explain(s, "trusted client: every screen passes");
+		return;
+	}
+	if (!exempt(s, &why)) {
+		if (s->env.have_ip && check_dynamic(s, o, e) == -1) {
+			outcome_tempfail(o, e->msg);
+			return;
+		}
+		if (s->env.have_ip)
+			check_ip(s, o);
+		if (s->dns != NULL) {
+			rdns_lookup(s);
+			check_rdns(s, o);
+			check_host(s, o);
+		}
+		check_helo(s, o);
+		check_sender_domain(s, o);
+	} else
+		explain(s, "client is %s: screens skipped", why);
+	check_blacklist(s, o);
+}
+
+static void
+log_decision(const struct screen *s, const struct outcome *o)
+{
+	struct logline l;
+	const char *dec = o->code == EXIT_ACCEPT ? "accept" :
+	    o->code == EXIT_REJECT ? (o->drop ? "drop" : "reject") : "defer";
+
+	log_begin(&l);
+	log_kv(&l, "decision", dec);
+	log_kv(&l, "ip", s->env.ip_text ? s->env.ip_text : "");
+	if (s->env.helo != NULL)
+		log_kv(&l, "helo", s->env.helo);
+	if (s->env.from != NULL)
+		log_kv(&l, "from", s->env.from);
+	if (s->env.rcpt.n > 0)
+		log_kv(&l, "rcpt", s->env.rcpt.v[s->env.rcpt.n - 1]);
+	if (s->iprev != NULL)
+		log_kv(&l, "iprev", s->iprev);
+	if (s->marks[0] != '\0')
+		log_kv(&l, "marks", s->marks);
+	if (o->code != EXIT_ACCEPT)
+		log_kv(&l, "reply", o->reply);
+	log_kvi(&l, "pid", (long long)getpid());
+	log_end(&l);
+}
+
+static int
+cmd_check(struct screen *s)
+{
+	struct outcome o;
+	struct mgerr e;
+	int rc;
+
+	outcome_init(&o);
+	authres_init(&s->ar, s->hostname);
+	if (acquire(s, &e) == -1) {
+		log_error("%s", e.msg);
+		outcome_tempfail(&o, "configuration or input error");
+	} else {
+		mgerr_clear(&e);
+		run_checks(s, &o, &e);
+	}
+	if (o.code == EXIT_ACCEPT && s->iprev != NULL &&
+	    outcome_header(&o, "Authentication-Results",
+	    authres_value(&s->ar), &e) == -1)
+		outcome_tempfail(&o, e.msg);
+	if (o.code == EXIT_ACCEPT && s->marks[0] != '\0' &&
+	    outcome_header(&o, "X-Mailguard-Screen", s->marks, &e) == -1)
+		outcome_tempfail(&o, e.msg);
+	log_decision(s, &o);
+	rc = outcome_emit(&o, s->spp, 0);
+	outcome_free(&o);
+	release(s);
+	return rc;
+}
+
+static int
+cmd_compile(int argc, char **argv)
+{
+	struct mgerr e;
+	int i, rc = 0;
+	long n;
+
+	if (argc < 2)
+		usage();
+	for (i = 1; i < argc; i++) {
+		if ((n = list_compile(argv[i], &e)) == -1) {
+			log_error("compile %s: %s", argv[i], e.msg);
+			rc = EXIT_DEFER;
+		} else
+			printf("%s: %ld entries\n", argv[i], n);
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mgerr e;
+	const char *cmd;
+	int first;
+
+	log_init(PROG);
+	set_defaults(&S);
+	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
+		log_error("%s", e.msg);
+		usage();
+	}
+	argc -= first;
+	argv += first;
+	S.now = time(NULL);
+	if (argc == 0 || strcmp(argv[0], "check") == 0)
+		return cmd_check(&S);
+	cmd = argv[0];
+	if (strcmp(cmd, "record") == 0)
+		return cmd_record(&S, argc, argv);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list(&S, argc, argv);
+	if (strcmp(cmd, "block") == 0)
+		return cmd_block(&S, argc, argv);
+	if (strcmp(cmd, "unblock") == 0)
+		return cmd_unblock(&S, argc, argv);
+	if (strcmp(cmd, "expire") == 0)
+		return cmd_expire(&S, argc, argv);
+	if (strcmp(cmd, "compile") == 0)
+		return cmd_compile(argc, argv);
+	log_error("unknown command %s", cmd);
+	usage();
+	return EXIT_DEFER;
+}

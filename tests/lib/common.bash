@@ -1,0 +1,32 @@
+# Shared set-up for the bats tests: the libraries, the freshly built
+# programs first on PATH, and a private temp dir per test.
+bats_require_minimum_version 1.5.0
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+PATH="$TOP/bin:$PATH"
+DATA="$TOP/tests/data"
+export MG_CONFIG=/dev/null
+unset MG_STATEDIR MG_RESOLVER TCPREMOTEIP TCPREMOTEHOST SMTPHELOHOST \
+    SMTPMAILFROM SMTPRCPTTO SMTPAUTHUSER RELAYCLIENT MG_AUTHRES
+
+common_setup() {
+	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/mg-test.XXXXXX")
+	export T
+}
+
+common_teardown() {
+	[ -n "${T:-}" ] && rm -rf "$T"
+}
+
+# The header fields a run printed on stdout ($output), unfolded.
+unfolded() {
+	printf '%s\n' "$output" | awk '/^[ \t]/ { sub(/^[ \t]+/, " "); printf "%s", $0; next } NR > 1 { print "" } { printf "%s", $0 } END { print "" }'
+}
+
+# Replaces $output and $lines with their unfolded form.
+unfold_output() {
+	output=$(unfolded)
+	mapfile -t lines <<<"$output"
+}

@@ -1,0 +1,367 @@
+#!/usr/bin/env bats
+# Black-box tests of mg-screen: exit status, reply line, header fields.
+
+load lib/common
+
+setup() {
+	common_setup
+	Z="zone:$DATA/screen.zone"
+}
+
+teardown() {
+	common_teardown
+}
+
+# --- contract -----------------------------------------------------------
+
+@test "mg-screen accepts silently when nothing is configured" {
+	run --separate-stderr mg-screen --ip 192.0.2.1
+	assert_success
+	assert_output ""
+}
+
+@test "mg-screen defers a bad option with a reply line and a message" {
+	run --separate-stderr mg-screen --bogus
+	assert_equal "$status" 111
+	assert_equal "$output" "451 4.3.0 temporary failure (usage error)"
+	[[ "$stderr" == *"mg-screen: unknown option --bogus"* ]]
+	[[ "$stderr" == *"usage: mg-screen"* ]]
+}
+
+@test "mg-screen defers a malformed client address" {
+	run --separate-stderr mg-screen --ip 192.0.2.300
+	assert_equal "$status" 111
+	assert_output --partial "451 4.3.0"
+	[[ "$stderr" == *"192.0.2.300"* ]]
+}
+
+@test "mg-screen takes the envelope from the tcpserver environment" {
+	echo "192.0.2.0/24 deny" > "$T/ip"
+	TCPREMOTEIP=192.0.2.7 run --separate-stderr mg-screen --ip-rules "$T/ip"
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 client 192.0.2.7 is not welcome here"
+}
+
+@test "mg-screen writes qmail-spp commands with --spp and exits 0" {
+	echo "192.0.2.0/24 deny" > "$T/ip"
+	run --separate-stderr mg-screen --spp --ip 192.0.2.7 --ip-rules "$T/ip"
+	assert_success
+	assert_output "E550 5.7.1 client 192.0.2.7 is not welcome here"
+	run --separate-stderr mg-screen --spp --ip 192.0.2.10 --resolver "$Z" --require-ptr reject -H mx.test
+	assert_success
+	assert_output --partial "HAuthentication-Results: mx.test; iprev=pass"
+}
+
+@test "mg-screen reads its section of the config file and the command line wins" {
+	echo "192.0.2.0/24 deny" > "$T/ip"
+	cat > "$T/mg.conf" <<-EOF2
+	# shared by every program
+	hostname mx.test
+	[mg-spf]
+	some-spf-option 1
+	[mg-screen]
+	ip-rules $T/ip
+	ip-action defer
+	EOF2
+	run --separate-stderr mg-screen -c "$T/mg.conf" --ip 192.0.2.7
+	assert_equal "$status" 111
+	assert_output "451 4.7.1 client 192.0.2.7 is not welcome here"
+	run --separate-stderr mg-screen -c "$T/mg.conf" --ip 192.0.2.7 --ip-action reject
+	assert_equal "$status" 100
+	MG_CONFIG="$T/mg.conf" run --separate-stderr mg-screen --ip 192.0.2.7
+	assert_equal "$status" 111
+}
+
+@test "mg-screen names the file and line of an unknown config key" {
+	printf 'hostname mx.test\nip-rulez /x\n' > "$T/mg.conf"
+	run --separate-stderr mg-screen -c "$T/mg.conf" --ip 192.0.2.7
+	assert_equal "$status" 111
+	[[ "$stderr" == *"$T/mg.conf:2: unknown option ip-rulez"* ]]
+}
+
+@test "mg-screen defers when a named config file is missing" {
+	run --separate-stderr mg-screen -c "$T/nope.conf" --ip 192.0.2.7
+	assert_equal "$status" 111
+	[[ "$stderr" == *"$T/nope.conf"* ]]
+}
+
+# --- IP screen ----------------------------------------------------------
+
+@test "mg-screen IP screen: the longest prefix wins" {
+	printf '192.0.2.0/24 deny\n192.0.2.128/25 allow\n192.0.2.200 deny\n' > "$T/ip"
+	run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip"
+	assert_equal "$status" 100
+	run --separate-stderr mg-screen --ip 192.0.2.129 --ip-rules "$T/ip"
+	assert_success
+	run --separate-stderr mg-screen --ip 192.0.2.200 --ip-rules "$T/ip"
+	assert_equal "$status" 100
+	run --separate-stderr mg-screen --ip 198.51.100.1 --ip-rules "$T/ip"
+	assert_success
+}
+
+@test "mg-screen IP screen: a deny default makes it an allow list" {
+	printf '# our clients\n198.51.100.0/24 allow\n' > "$T/ip"
+	run --separate-stderr mg-screen --ip 198.51.100.9 --ip-rules "$T/ip" --ip-default deny
+	assert_success
+	run --separate-stderr mg-screen --ip 203.0.113.9 --ip-rules "$T/ip" --ip-default deny
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 client 203.0.113.9 is not welcome here"
+}
+
+@test "mg-screen IP screen handles IPv6 and v4-mapped clients" {
+	printf '2001:db8::/32 deny\n2001:db8:1::/48 allow\n192.0.2.0/24 deny\n' > "$T/ip"
+	run --separate-stderr mg-screen --ip 2001:db8::1 --ip-rules "$T/ip"
+	assert_equal "$status" 100
+	run --separate-stderr mg-screen --ip 2001:db8:1::1 --ip-rules "$T/ip"
+	assert_success
+	run --separate-stderr mg-screen --ip ::ffff:192.0.2.5 --ip-rules "$T/ip"
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 client 192.0.2.5 is not welcome here"
+}
+
+@test "mg-screen IP screen: the action can defer or mark" {
+	echo "192.0.2.0/24" > "$T/ip"
+	run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip" --ip-action defer
+	assert_equal "$status" 111
+	assert_output "451 4.7.1 client 192.0.2.1 is not welcome here"
+	run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip" --ip-action header
+	assert_success
+	assert_output "X-Mailguard-Screen: ip-screen=fail (client 192.0.2.1 is not welcome here)"
+}
+
+@test "mg-screen names the file and line of a malformed list entry and defers" {
+	printf '192.0.2.0/24 deny\n192.0.2.1/24 deny\n' > "$T/ip"
+	run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip"
+	assert_equal "$status" 111
+	assert_output --partial "451 4.3.0"
+	[[ "$stderr" == *"$T/ip:2:"* ]]
+	printf 'not-an-address/8\n' > "$T/ip2"
+	run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip2"
+	assert_equal "$status" 111
+	[[ "$stderr" == *"$T/ip2:1:"* ]]
+}
+
+# --- trusted hosts --------------------------------------------------------
+
+@test "mg-screen lets a trusted address pass every screen" {
+	echo "192.0.2.0/24 deny" > "$T/ip"
+	echo "192.0.2.7" > "$T/trusted"
+	run --separate-stderr mg-screen --ip 192.0.2.7 --ip-rules "$T/ip" --trusted "$T/trusted" --require-ptr reject --resolver "$Z"
+	assert_success
+}
+
+@test "mg-screen trusts a host name only when it is forward-confirmed" {
+	echo "192.0.2.0/24 deny" > "$T/ip"
+	printf 'relay.trusted.example\nliar.example\n' > "$T/trusted"
+	run --separate-stderr mg-screen --ip 192.0.2.60 --ip-rules "$T/ip" --trusted "$T/trusted" --resolver "$Z"
+	assert_success
+	run --separate-stderr mg-screen --ip 192.0.2.20 --ip-rules "$T/ip" --trusted "$T/trusted" --resolver "$Z"
+	assert_equal "$status" 100
+}
+
+# --- reverse lookups -------------------------------------------------------
+
+@test "mg-screen writes iprev=pass for a forward-confirmed client" {
+	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.10 --resolver "$Z" --require-fcrdns reject
+	assert_success
+	unfold_output
+	assert_output "Authentication-Results: mx.test; iprev=pass (mail.good.example) smtp.remote-ip=192.0.2.10"
+}
+
+@test "mg-screen confirms an IPv6 client's PTR name" {
+	run --separate-stderr mg-screen -H mx.test --ip 2001:db8::25 --resolver "$Z" --require-fcrdns reject
+	assert_success
+	unfold_output
+	# ':' is not allowed in an RFC 2045 token, so the value is quoted.
+	assert_output 'Authentication-Results: mx.test; iprev=pass (mx6.good.example) smtp.remote-ip="2001:db8::25"'
+}
+
+@test "mg-screen rejects a client without PTR when asked to" {
+	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.30 --resolver "$Z" --require-ptr reject
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 client 192.0.2.30 has no PTR record"
+}
+
+@test "mg-screen marks a PTR name that does not resolve back, as iprev=fail" {
+	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.20 --resolver "$Z" --require-ptr reject --require-fcrdns header
+	assert_success
+	unfold_output
+	assert_line "Authentication-Results: mx.test; iprev=fail (liar.example) smtp.remote-ip=192.0.2.20"
+	assert_line "X-Mailguard-Screen: fcrdns=fail (client 192.0.2.20 has no forward-confirmed PTR name)"
+	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.20 --resolver "$Z" --require-fcrdns defer
+	assert_equal "$status" 111
+	assert_output "451 4.7.1 client 192.0.2.20 has no forward-confirmed PTR name"
+}
+
+@test "mg-screen checks HELO syntax" {
+	run --separate-stderr mg-screen --ip 192.0.2.10 --helo localhost --helo-syntax reject
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 HELO localhost is not a fully qualified domain name or address literal (RFC 5321 4.1.1.1)"
+	run --separate-stderr mg-screen --ip 192.0.2.10 --helo 192.0.2.10 --helo-syntax reject
+	assert_equal "$status" 100
+	run --separate-stderr mg-screen --ip 192.0.2.10 --helo '[192.0.2.10]' --helo-syntax reject
+	assert_success
+	run --separate-stderr mg-screen --ip 2001:db8::25 --helo '[IPv6:2001:db8::25]' --helo-syntax reject
+	assert_success
+	run --separate-stderr mg-screen --ip 192.0.2.10 --helo mail.good.example --helo-syntax reject
+	assert_success
+	run --separate-stderr mg-screen --ip 192.0.2.10 --helo '-bad-.example' --helo-syntax reject
+	assert_equal "$status" 100
+}
+
+@test "mg-screen refuses a HELO that claims to be this host" {
+	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.10 --helo MX.test --helo-self reject
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 HELO MX.test claims to be this host"
+	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.10 --helo '[198.51.100.25]' --local-ip 198.51.100.25 --helo-self reject
+	assert_equal "$status" 100
+	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.10 --helo '[127.0.0.1]' --helo-self reject
+	assert_equal "$status" 100
+	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.10 --helo mail.good.example --helo-self reject
+	assert_success
+}
+
+@test "mg-screen checks that HELO resolves and matches the client" {
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --helo nowhere.example --helo-resolves reject
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 HELO nowhere.example does not resolve"
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --helo mail.good.example --helo-resolves reject --helo-matches reject
+	assert_success
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --helo helo.other.example --helo-resolves reject
+	assert_success
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --helo helo.other.example --helo-matches reject
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 HELO helo.other.example does not match your address"
+	run --separate-stderr mg-screen --ip 192.0.2.10 --helo '[192.0.2.11]' --helo-matches defer
+	assert_equal "$status" 111
+}
+
+@test "mg-screen checks that the sender domain can take replies" {
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --from user@good.example --sender-domain reject
+	assert_success
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --from user@aonly.example --sender-domain reject
+	assert_success
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --from user@nullmx.example --sender-domain reject
+	assert_equal "$status" 100
+	assert_output "550 5.1.8 sender domain nullmx.example accepts no mail"
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --from user@txtonly.example --sender-domain reject
+	assert_equal "$status" 100
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --from '<user@missing.example>' --sender-domain reject
+	assert_equal "$status" 100
+	assert_output "550 5.1.8 sender domain missing.example does not exist"
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --from '' --sender-domain reject
+	assert_success
+}
+
+# --- host screen ---------------------------------------------------------
+
+@test "mg-screen host screen matches the forward-confirmed name" {
+	printf '*.dyn.isp.example deny\n.liar.example deny\n' > "$T/hosts"
+	run --separate-stderr mg-screen --ip 192.0.2.40 --resolver "$Z" --host-rules "$T/hosts"
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 client host host-40.dyn.isp.example is not welcome here"
+	# liar.example is the PTR name of 192.0.2.20 but is not confirmed.
+	run --separate-stderr mg-screen --ip 192.0.2.20 --resolver "$Z" --host-rules "$T/hosts"
+	assert_success
+}
+
+@test "mg-screen host screen matches HELO and can drop the connection" {
+	printf '*.dyn.isp.example deny\n*.bad.example deny\nok.bad.example allow\n' > "$T/hosts"
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --host-rules "$T/hosts" --helo x.bad.example --host-action drop
+	assert_equal "$status" 100
+	assert_output "554 5.7.1 HELO x.bad.example is not welcome here"
+	run --separate-stderr mg-screen --spp --ip 192.0.2.10 --resolver "$Z" --host-rules "$T/hosts" --helo x.bad.example --host-action drop
+	assert_success
+	assert_output "R554 5.7.1 HELO x.bad.example is not welcome here"
+	run --separate-stderr mg-screen --ip 192.0.2.10 --resolver "$Z" --host-rules "$T/hosts" --helo ok.bad.example
+	assert_success
+}
+
+# --- address blacklist ---------------------------------------------------
+
+@test "mg-screen blacklist refuses listed senders in every pattern form" {
+	cat > "$T/bl" <<-EOF2
+	spammer@example.com
+	@bulk.example
+	*@*.junk.example
+	baduser@*
+	<>
+	friend@bulk.example allow
+	EOF2
+	for s in spammer@example.com SPAMMER@Example.COM x@bulk.example y@a.junk.example baduser@anywhere.example; do
+		run --separate-stderr mg-screen --ip 192.0.2.1 --blacklist "$T/bl" --from "<$s>"
+		assert_equal "$status" 100
+		assert_output --partial "550 5.7.1 sender <"
+	done
+	run --separate-stderr mg-screen --ip 192.0.2.1 --blacklist "$T/bl" --from ''
+	assert_equal "$status" 100
+	for s in friend@bulk.example other@example.com y@junk.example; do
+		run --separate-stderr mg-screen --ip 192.0.2.1 --blacklist "$T/bl" --from "$s"
+		assert_success
+	done
+}
+
+@test "mg-screen blacklist checks each recipient" {
+	echo "@closed.example" > "$T/bl"
+	run --separate-stderr mg-screen --ip 192.0.2.1 --blacklist "$T/bl" --from a@b.example --rcpt ok@open.example --rcpt x@closed.example
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 recipient <x@closed.example> does not take mail from here"
+	SMTPRCPTTO=x@closed.example run --separate-stderr mg-screen --ip 192.0.2.1 --blacklist "$T/bl"
+	assert_equal "$status" 100
+}
+
+# --- exemptions -----------------------------------------------------------
+
+@test "mg-screen skips the screens for authenticated and relay clients" {
+	echo "192.0.2.0/24 deny" > "$T/ip"
+	run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip" --auth-user alice
+	assert_success
+	SMTPAUTHUSER=alice run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip"
+	assert_success
+	RELAYCLIENT= run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip"
+	assert_success
+	run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip" --auth-user alice --exempt-auth no
+	assert_equal "$status" 100
+}
+
+@test "mg-screen --explain traces the decision on stderr" {
+	echo "192.0.2.0/24 deny" > "$T/ip"
+	run --separate-stderr mg-screen -x --ip 192.0.2.1 --ip-rules "$T/ip"
+	assert_equal "$status" 100
+	[[ "$stderr" == *"explain: ip screen: 192.0.2.1 matches a deny rule"* ]]
+	[[ "$stderr" == *"decision=reject ip=192.0.2.1"* ]]
+}
+
+@test "mg-screen sanitises client text in its log line and reply" {
+	run --separate-stderr mg-screen --ip 192.0.2.1 --helo "$(printf 'evil\001 host\033[31m')" --helo-syntax reject
+	assert_equal "$status" 100
+	[[ "$output" != *$'\001'* ]]
+	[[ "$stderr" != *$'\033'* ]]
+	[[ "$stderr" == *'helo="evil? host?[31m"'* ]]
+}
+
+# --- compiled lists -------------------------------------------------------
+
+@test "mg-screen compile writes the compiled form that later runs use" {
+	printf '192.0.2.0/24 deny\n' > "$T/ip"
+	run --separate-stderr mg-screen compile "$T/ip"
+	assert_success
+	assert_output "$T/ip: 1 entries"
+	[ -f "$T/ip.mgc" ]
+	run --separate-stderr mg-screen -x --ip 192.0.2.1 --ip-rules "$T/ip"
+	assert_equal "$status" 100
+	[[ "$stderr" == *"1 entries, compiled"* ]]
+	# A changed list is compiled again, not served stale.
+	sleep 1
+	printf '192.0.2.0/24 allow\n' > "$T/ip"
+	run --separate-stderr mg-screen --ip 192.0.2.1 --ip-rules "$T/ip"
+	assert_success
+}
+
+@test "mg-screen compile names the line of a bad entry" {
+	printf 'ok.example\n[bad\n' > "$T/hosts"
+	printf '192.0.2.0/33\n' > "$T/ip"
+	run --separate-stderr mg-screen compile "$T/ip"
+	assert_equal "$status" 111
+	[[ "$stderr" == *"$T/ip:1:"* ]]
+}
