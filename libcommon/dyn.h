@@ -1,0 +1,127 @@
+/*
+ * dyn: the dynamic screen.  Programs record events (a failed AUTH, an
+ * unknown recipient, a connection) per client network; when a rule's
+ * count of one event within its window is reached, the network is
+ * blocked for a while, longer for each repeat offence.
+ *
+ * The store is one state file (state.h); the caller opens it, RDWR for
+ * dyn_record, dyn_block, dyn_unblock and dyn_expire, RDONLY is enough for
+ * dyn_check and dyn_list.  Since a RDWR handle holds the exclusive lock,
+ * each call is atomic and no count is lost under concurrency.
+ *
+ * Clients are aggregated by network: an IPv4 address by v4_prefix bits,
+ * an IPv6 address by v6_prefix bits.  Records, with text keys:
+ *   "e NET EVENT"  event counter: the last DYN_RING event times and a
+ *                  lifetime total; dies when no event is inside the
+ *                  longest window of the event's rules (1 day for an
+ *                  event no rule names, which is still counted and listed)
+ *   "b NET"        block: start, until, offences, reason; dies at until
+ *   "o NET"        offences: the last DYN_RING offence times; dies
+ *                  `memory' seconds after the last one
+ *   "p"            the set of prefix lengths that ever held a block
+ * A hand block (dyn_block) may cover many clients' networks, such as a
+ * /16.  Rather than an index of blocks, dyn_check looks "b NET" up for
+ * each prefix length listed in "p" (usually one or two), from which it
+ * takes the block that ends last.  dyn_expire rebuilds "p" from the
+ * live blocks.
+ */
+#ifndef MG_DYN_H
+#define MG_DYN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "ip.h"
+#include "state.h"
+
+#define DYN_RING	64		/* event times kept per counter */
+#define DYN_EVENT_MAX	32		/* event name, with the NUL */
+#define DYN_REASON_MAX	128
+
+/* Block when `count' events of `event' happen within `window' seconds. */
+struct dyn_rule {
+	char		event[DYN_EVENT_MAX];
+	unsigned	count;		/* 1..DYN_RING */
+	int64_t		window;
+};
+
+struct dyn_conf {
+	const struct dyn_rule *rules;
+	size_t		nrules;
+	int64_t		block;		/* first block length, s (3600) */
+	int64_t		max_block;	/* cap, s (7 days) */
+	unsigned	factor;		/* per repeat offence (2) */
+	int64_t		memory;		/* offences remembered, s (30 days) */
+	unsigned	v4_prefix;	/* IPv4 aggregation, bits (32) */
+	unsigned	v6_prefix;	/* IPv6 aggregation, bits (64) */
+};
+
+struct dyn_block {
+	int64_t		until;
+	unsigned	offences;	/* within memory, this one included */
+	char		reason[DYN_REASON_MAX];
+	char		net[CIDR_STRLEN];	/* the blocked network */
+};
+
+/* One line of dyn_list; strings live until the callback returns. */
+struct dyn_entry {
+	const char	*kind;		/* "block" or "events" */
+	const char	*net;
+	const char	*event;		/* "" for a block */
+	unsigned	 count;		/* events in the window / offences */
+	unsigned long	 total;		/* events ever (0 for a block) */
+	int64_t		 until;		/* block end / counter expiry */
+	int64_t		 last;		/* block start / last event */
+	const char	*reason;	/* "" for events */
+};
+
+/* Fills c with the defaults above and no rules. */
+void	dyn_conf_defaults(struct dyn_conf *c);
+/*
+ * Parses "EVENT:COUNT/WINDOW" such as "auth-fail:5/10m": EVENT of
+ * [a-z0-9-], 1 to 31 characters; COUNT 1..64; WINDOW a duration (s, m,
+ * h, d; a plain number is seconds) up to a year.  0, or -1 and e set.
+ */
+int	dyn_rule_parse(const char *s, struct dyn_rule *r, struct mgerr *e);
+/*
+ * Records one event for ip at now.  Returns 2 when a rule's threshold
+ * was reached and a block was made or lengthened (block * factor^(n-1),
+ * capped, n the offences within memory), 1 when ip's network was already
+ * blocked (the event is still counted), 0 when recorded and not blocked,
+ * -1 and e set on error.  *b is filled for 1 and 2.
+ */
+int	dyn_record(struct state *st, const struct dyn_conf *c,
+	    const struct ipaddr *ip, const char *event, int64_t now,
+	    struct dyn_block *b, struct mgerr *e);
+/* 1 and *b filled if a block covers ip at now, 0 if not, -1 on error. */
+int	dyn_check(struct state *st, const struct dyn_conf *c,
+	    const struct ipaddr *ip, int64_t now, struct dyn_block *b,
+	    struct mgerr *e);
+/*
+ * Blocks net (any prefix) by hand from now until `until', replacing any
+ * block on that exact network; counts as an offence.  0 or -1.
+ */
+int	dyn_block(struct state *st, const struct dyn_conf *c,
+	    const struct cidr *net, int64_t now, int64_t until,
+	    const char *reason, struct mgerr *e);
+/* Removes the block on exactly net: 1 removed, 0 none, -1 error. */
+int	dyn_unblock(struct state *st, const struct cidr *net,
+	    struct mgerr *e);
+/*
+ * Calls fn for each live block and event counter; fn returns 0 to go
+ * on, 1 to stop.  The event count is within the event's longest window.
+ * 0, or -1 and e set.
+ */
+int	dyn_list(struct state *st, const struct dyn_conf *c, int64_t now,
+	    int (*fn)(void *, const struct dyn_entry *), void *arg,
+	    struct mgerr *e);
+/*
+ * Deletes expired blocks, event counters with no event inside the
+ * longest window of the current rules, and offence records older than
+ * memory.  Returns the count removed, or -1 and e set.
+ */
+long	dyn_expire(struct state *st, const struct dyn_conf *c, int64_t now,
+	    struct mgerr *e);
+
+#endif
