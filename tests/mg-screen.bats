@@ -365,3 +365,195 @@ teardown() {
 	assert_equal "$status" 111
 	[[ "$stderr" == *"$T/ip:1:"* ]]
 }
+
+# --- dynamic screen ------------------------------------------------------
+
+# Runs mg-screen at a fixed time, so windows and blocks can be tested.
+at() {
+	local when=$1
+	shift
+	faketime "$when" mg-screen --statedir "$T" "$@"
+}
+
+@test "mg-screen dynamic screen blocks after N events in the window, with the time left" {
+	for i in 1 2 3 4; do
+		run --separate-stderr at '2026-11-28 12:00:00' --dyn-rule auth-fail:5/10m record auth-fail --ip 192.0.2.9
+		assert_success
+	done
+	run --separate-stderr at '2026-11-28 12:01:00' --dyn-action defer --dyn-rule auth-fail:5/10m --ip 192.0.2.9
+	assert_success
+	run --separate-stderr at '2026-11-28 12:02:00' --dyn-rule auth-fail:5/10m record auth-fail --ip 192.0.2.9
+	assert_success
+	[[ "$stderr" == *"dynamic=blocked ip=192.0.2.9 net=192.0.2.9/32 event=auth-fail left=3600 offences=1"* ]]
+	run --separate-stderr at '2026-11-28 12:12:00' --dyn-action defer --dyn-rule auth-fail:5/10m --ip 192.0.2.9
+	assert_equal "$status" 111
+	assert_output "451 4.7.1 192.0.2.9/32 is blocked for 50m more (auth-fail: 5 in 10m)"
+	run --separate-stderr at '2026-11-28 12:12:00' --dyn-action reject --ip 192.0.2.9
+	assert_equal "$status" 100
+	# Another client is not affected.
+	run --separate-stderr at '2026-11-28 12:12:00' --dyn-action defer --ip 192.0.2.10
+	assert_success
+	# The block ends by itself.
+	run --separate-stderr at '2026-11-28 13:02:01' --dyn-action defer --ip 192.0.2.9
+	assert_success
+}
+
+@test "mg-screen dynamic screen does not block events spread wider than the window" {
+	for m in 00 03 06 09 12 15 18; do
+		run --separate-stderr at "2026-11-28 12:$m:00" --dyn-rule auth-fail:3/5m record auth-fail --ip 192.0.2.9
+		assert_success
+		[[ "$stderr" == *"dynamic=recorded "* ]]
+	done
+	run --separate-stderr at '2026-11-28 12:18:30' --dyn-action defer --ip 192.0.2.9
+	assert_success
+}
+
+@test "mg-screen dynamic screen blocks repeat offenders longer" {
+	r=(--dyn-rule auth-fail:2/10m --dyn-block 1h --dyn-factor 3)
+	at '2026-11-28 10:00:00' "${r[@]}" record auth-fail --ip 192.0.2.9 2>/dev/null
+	run --separate-stderr at '2026-11-28 10:00:01' "${r[@]}" record auth-fail --ip 192.0.2.9
+	[[ "$stderr" == *"left=3600 offences=1"* ]]
+	at '2026-11-28 12:00:00' "${r[@]}" record auth-fail --ip 192.0.2.9 2>/dev/null
+	run --separate-stderr at '2026-11-28 12:00:01' "${r[@]}" record auth-fail --ip 192.0.2.9
+	[[ "$stderr" == *"left=10800 offences=2"* ]]
+	run --separate-stderr at '2026-11-28 14:00:01' --dyn-action defer --ip 192.0.2.9
+	assert_equal "$status" 111
+	assert_output --partial "is blocked for 1h more"
+}
+
+@test "mg-screen dynamic screen can count by network" {
+	r=(--dyn-rule unknown-rcpt:3/1h --dyn-v4-prefix 24)
+	for ip in 192.0.2.1 192.0.2.2 192.0.2.3; do
+		at '2026-11-28 12:00:00' "${r[@]}" record unknown-rcpt --ip $ip 2>/dev/null
+	done
+	run --separate-stderr at '2026-11-28 12:00:05' "${r[@]}" --dyn-action defer --ip 192.0.2.77
+	assert_equal "$status" 111
+	assert_output --partial "192.0.2.0/24 is blocked"
+	run --separate-stderr at '2026-11-28 12:00:05' "${r[@]}" --dyn-action defer --ip 192.0.3.1
+	assert_success
+}
+
+@test "mg-screen records connect events as part of a check" {
+	r=(--dyn-rule connect:3/1m --dyn-action defer --dyn-record connect)
+	run --separate-stderr at '2026-11-28 12:00:00' "${r[@]}" --ip 2001:db8::1
+	assert_success
+	run --separate-stderr at '2026-11-28 12:00:01' "${r[@]}" --ip 2001:db8::2
+	assert_success
+	run --separate-stderr at '2026-11-28 12:00:02' "${r[@]}" --ip 2001:db8::3
+	assert_equal "$status" 111
+	assert_output --partial "2001:db8::/64 is blocked"
+}
+
+@test "mg-screen block, list and unblock manage blocks by hand" {
+	run --separate-stderr at '2026-11-28 12:00:00' block 198.51.100.0/24 --for 2d --reason "spam run"
+	assert_success
+	assert_output "blocked 198.51.100.0/24 for 172800s"
+	at '2026-11-28 12:00:00' --dyn-rule auth-fail:5/10m record auth-fail --ip 192.0.2.9 2>/dev/null
+	run --separate-stderr at '2026-11-28 12:05:00' list
+	assert_success
+	assert_line "block 198.51.100.0/24 2026-11-30T12:00:00Z 172500 1 spam run"
+	assert_line "event 192.0.2.9/32 auth-fail 1 1 2026-11-28T12:00:00Z"
+	run --separate-stderr at '2026-11-28 13:00:00' --dyn-action reject --ip 198.51.100.7
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 198.51.100.0/24 is blocked for 47h more (spam run)"
+	run --separate-stderr at '2026-11-28 13:00:00' unblock 198.51.100.0/24
+	assert_success
+	run --separate-stderr at '2026-11-28 13:00:00' --dyn-action reject --ip 198.51.100.7
+	assert_success
+	run --separate-stderr at '2026-11-28 13:00:00' unblock 198.51.100.0/24
+	assert_equal "$status" 1
+	[[ "$stderr" == *"no such block"* ]]
+	run --separate-stderr mg-screen --statedir "$T" block 198.51.100.1/24
+	assert_equal "$status" 111
+	[[ "$stderr" == *"host bits"* ]]
+}
+
+@test "mg-screen expire removes ended blocks and stale counters" {
+	at '2026-11-28 12:00:00' block 198.51.100.0/24 --for 1h >/dev/null
+	at '2026-11-28 12:00:00' --dyn-rule auth-fail:5/10m record auth-fail --ip 192.0.2.9 2>/dev/null
+	run --separate-stderr at '2026-11-28 12:05:00' --dyn-rule auth-fail:5/10m expire
+	assert_success
+	assert_output "expired 0 records"
+	run --separate-stderr at '2026-11-29 12:30:00' --dyn-rule auth-fail:5/10m expire
+	assert_success
+	[[ "$output" != "expired 0 records" ]]
+	run --separate-stderr at '2026-11-29 12:30:00' list
+	assert_success
+	assert_output ""
+}
+
+@test "mg-screen loses no count when 32 processes record at once" {
+	for p in $(seq 32); do
+		(for i in 1 2 3 4 5; do
+			mg-screen --statedir "$T" record connect --ip 192.0.2.99 2>>"$T/err.$p" || echo "fail $?" >>"$T/fail"
+		done) &
+	done
+	wait
+	[ ! -e "$T/fail" ] || { cat "$T/fail" "$T"/err.*; false; }
+	run --separate-stderr mg-screen --statedir "$T" list
+	assert_success
+	assert_line --regexp '^event 192\.0\.2\.99/32 connect [0-9]+ 160 '
+}
+
+@test "mg-screen still works after writers are killed mid-run" {
+	for p in $(seq 8); do
+		(while :; do mg-screen --statedir "$T" record connect --ip 192.0.2.$p 2>/dev/null; done) &
+		pids="$pids $!"
+	done
+	sleep 2
+	for pid in $pids; do
+		pkill -KILL -P "$pid" 2>/dev/null || true
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	pkill -KILL -P $$ -x mg-screen 2>/dev/null || true
+	run --separate-stderr mg-screen --statedir "$T" record connect --ip 192.0.2.1
+	assert_success
+	run --separate-stderr mg-screen --statedir "$T" list
+	assert_success
+	assert_line --regexp '^event 192\.0\.2\.1/32 connect '
+	run --separate-stderr mg-screen --statedir "$T" --dyn-action defer --ip 192.0.2.1
+	assert_success
+}
+
+@test "mg-screen defers when the state file is corrupt or the state dir is missing" {
+	head -c 4096 /dev/urandom > "$T/dynamic.db"
+	run --separate-stderr mg-screen --statedir "$T" --dyn-action defer --ip 192.0.2.1
+	assert_equal "$status" 111
+	assert_output --partial "451 4.3.0"
+	[[ "$stderr" == *"$T/dynamic.db"* ]]
+	run --separate-stderr mg-screen --statedir "$T/missing" --dyn-action defer --ip 192.0.2.1
+	assert_equal "$status" 111
+	[[ "$stderr" == *"$T/missing"* ]]
+	run --separate-stderr mg-screen --statedir "$T/missing" record connect --ip 192.0.2.1
+	assert_equal "$status" 111
+}
+
+@test "mg-screen defers when the state lock is held too long" {
+	mg-screen --statedir "$T" record connect --ip 192.0.2.1 2>/dev/null
+	# flock(1) would not conflict with fcntl locks; hold one with python.
+	/usr/bin/python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(5)
+' "$T/dynamic.db.lock" > "$T/locker" &
+	locker=$!
+	while ! grep -q locked "$T/locker" 2>/dev/null; do sleep 0.05; done
+	run --separate-stderr mg-screen --statedir "$T" --lock-timeout 300 --dyn-action defer --ip 192.0.2.1
+	kill "$locker" 2>/dev/null || true
+	wait "$locker" 2>/dev/null || true
+	assert_equal "$status" 111
+	assert_output --partial "451 4.3.0"
+	[[ "$stderr" == *"locked"* ]]
+}
+
+@test "make demo's script prints a table of decisions" {
+	run --separate-stderr sh "$TOP/examples/demo/run"
+	assert_success
+	assert_line --regexp '^192\.0\.2\.10 +alice@friendly\.example +accept '
+	assert_line --regexp '^198\.51\.100\.7 +user@friendly\.example +reject '
+	assert_line --regexp '^192\.0\.2\.77 +root@friendly\.example +defer '
+	assert_output --partial "550 5.7.1 sender <promo@spam.example> is not welcome here"
+}
