@@ -178,6 +178,7 @@ conf_read(const char *prog, const struct opt *tab, const char *path,
 		mgerr_set(e, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
+	free(config_path);
 	config_path = strdup(path);
 	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
