@@ -557,3 +557,43 @@ time.sleep(5)
 	assert_line --regexp '^192\.0\.2\.77 +root@friendly\.example +defer '
 	assert_output --partial "550 5.7.1 sender <promo@spam.example> is not welcome here"
 }
+
+# --- a real DNS server on loopback --------------------------------------
+
+@test "mg-screen asks a real DNS server for PTR and forward records" {
+	load lib/dnsserver.bash
+	dns_server_start "$DATA/screen-nsd/example.zone" \
+	    2.0.192.in-addr.arpa="$DATA/screen-nsd/reverse.zone"
+	run --separate-stderr mg-screen -H mx.test --resolver "127.0.0.1:$DNS_PORT" --ip 192.0.2.10 --require-fcrdns reject --sender-domain reject --from a@good.example
+	r1=$status o1=$output
+	run --separate-stderr mg-screen -H mx.test --resolver "127.0.0.1:$DNS_PORT" --ip 192.0.2.20 --require-fcrdns reject
+	r2=$status o2=$output
+	run --separate-stderr mg-screen -H mx.test --resolver "127.0.0.1:$DNS_PORT" --ip 192.0.2.10 --sender-domain reject --from a@nowhere.example
+	dns_server_stop
+	assert_equal "$r1" 0
+	[[ "$o1" == "Authentication-Results: mx.test; iprev=pass (mail.good.example)"* ]]
+	assert_equal "$r2" 100
+	assert_equal "$o2" "550 5.7.1 client 192.0.2.20 has no forward-confirmed PTR name"
+	assert_equal "$status" 100
+	assert_output "550 5.1.8 sender domain nowhere.example does not exist"
+}
+
+@test "mg-screen defers, never rejects, when DNS times out" {
+	load lib/dnsserver.bash
+	silent_server_start
+	run --separate-stderr mg-screen -H mx.test --resolver "127.0.0.1:$SILENT_PORT" --dns-timeout 200 --ip 192.0.2.10 --require-ptr reject
+	r1=$status o1=$output
+	run --separate-stderr mg-screen -H mx.test --resolver "127.0.0.1:$SILENT_PORT" --dns-timeout 200 --ip 192.0.2.10 --require-fcrdns header
+	r2=$status
+	unfold_output
+	o2=$output
+	run --separate-stderr mg-screen -H mx.test --resolver "127.0.0.1:$SILENT_PORT" --dns-timeout 200 --ip 192.0.2.10 --sender-domain reject --from a@good.example
+	silent_server_stop
+	assert_equal "$r1" 111
+	assert_equal "$o1" "451 4.4.3 temporary DNS failure (192.0.2.10), try again later"
+	assert_equal "$r2" 0
+	[[ "$o2" == *"iprev=temperror smtp.remote-ip=192.0.2.10"* ]]
+	[[ "$o2" == *"X-Mailguard-Screen: fcrdns=fail (temporary DNS failure)"* ]]
+	assert_equal "$status" 111
+	assert_output "451 4.4.3 temporary DNS failure (good.example), try again later"
+}

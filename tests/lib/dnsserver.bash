@@ -96,8 +96,8 @@ dns_server_start() {
 			kill -0 "$DNS_PID" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill "$DNS_PID" 2>/dev/null
-		wait "$DNS_PID" 2>/dev/null
+		kill "$DNS_PID" 2>/dev/null || true
+		wait "$DNS_PID" 2>/dev/null || true
 	done
 	echo "dnsserver: nsd did not start:" >&2
 	cat "$DNS_DIR/nsd.out" "$DNS_DIR/nsd.log" >&2 2>/dev/null
@@ -106,8 +106,8 @@ dns_server_start() {
 
 dns_server_stop() {
 	if [ -n "${DNS_PID:-}" ]; then
-		kill "$DNS_PID" 2>/dev/null
-		wait "$DNS_PID" 2>/dev/null
+		kill "$DNS_PID" 2>/dev/null || true
+		wait "$DNS_PID" 2>/dev/null || true
 	fi
 	[ -n "${DNS_DIR:-}" ] && rm -rf "$DNS_DIR"
 	unset DNS_PID DNS_PORT DNS_DIR
@@ -166,8 +166,8 @@ PY
 
 silent_server_stop() {
 	if [ -n "${SILENT_PID:-}" ]; then
-		kill "$SILENT_PID" 2>/dev/null
-		wait "$SILENT_PID" 2>/dev/null
+		kill "$SILENT_PID" 2>/dev/null || true
+		wait "$SILENT_PID" 2>/dev/null || true
 	fi
 	[ -n "${SILENT_OUT:-}" ] && rm -f "$SILENT_OUT"
 	unset SILENT_PID SILENT_PORT SILENT_OUT
