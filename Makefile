@@ -5,7 +5,8 @@ BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/mailguard
 
-PROGS = mg-screen
+# Every folder under cmd/ is one program, bin/NAME.
+PROGS := $(notdir $(wildcard cmd/mg-*))
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
