@@ -30,6 +30,9 @@ printf '%-9s %12s %14s %14s %16s\n' entries "compile (s)" "no list (µs)" \
 for n in 1000 100000 1000000; do
 	sh bench/gen-list.sh -k cidr -s 1 $n >"$dir/ip"
 	sh bench/gen-list.sh -k host -s 2 $n >"$dir/host"
+	# An index is trusted without rereading the text only when the text
+	# is older than the 2 s timestamp tick list.h guards against.
+	touch -d "-1 hour" "$dir/ip" "$dir/host"
 	# A client in the middle of the list, and a HELO name that matches.
 	ip=$(sh bench/gen-list.sh -q -k cidr -s 1 $n | sed -n "$((n / 2))p")
 	helo=$(sh bench/gen-list.sh -q -k host -s 2 $n | sed -n "$((n / 3))p")
