@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "dyn.h"
 #include "num.h"
 
@@ -31,42 +32,6 @@ struct blockrec {
 	unsigned	offences;
 	char		reason[DYN_REASON_MAX];
 };
-
-static void
-put64(unsigned char *p, uint64_t u)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(u >> (8 * i));
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t u = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		u |= (uint64_t)p[i] << (8 * i);
-	return u;
-}
-
-static void
-put32(unsigned char *p, uint32_t u)
-{
-	p[0] = (unsigned char)u;
-	p[1] = (unsigned char)(u >> 8);
-	p[2] = (unsigned char)(u >> 16);
-	p[3] = (unsigned char)(u >> 24);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
 
 static int
 bad_rec(const char *key, struct mgerr *e)

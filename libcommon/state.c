@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "state.h"
 
 /* Value header: magic, version, updated, expires (little-endian). */
@@ -46,27 +47,6 @@ struct keylist {
 	datum		*v;
 	size_t		 n, cap;
 };
-
-static void
-put64(unsigned char *p, int64_t v)
-{
-	uint64_t u = (uint64_t)v;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(u >> (8 * i));
-}
-
-static int64_t
-get64(const unsigned char *p)
-{
-	uint64_t u = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		u |= (uint64_t)p[i] << (8 * i);
-	return (int64_t)u;
-}
 
 static int64_t
 mono_ms(void)
@@ -431,8 +411,8 @@ rec_decode(struct state *st, datum d, struct state_rec *rec,
 		    st->path);
 		return -1;
 	}
-	rec->updated = get64(p + 2);
-	rec->expires = get64(p + 10);
+	rec->updated = (int64_t)get64(p + 2);
+	rec->expires = (int64_t)get64(p + 10);
 	rec->data = p + REC_HDR;
 	rec->len = (size_t)d.dsize - REC_HDR;
 	return 0;
@@ -501,8 +481,9 @@ state_put(struct state *st, const void *key, size_t klen,
 	p = st->buf;
 	p[0] = REC_MAGIC;
 	p[1] = REC_VERSION;
-	put64(p + 2, rec->updated != 0 ? rec->updated : (int64_t)time(NULL));
-	put64(p + 10, rec->expires);
+	put64(p + 2, (uint64_t)(rec->updated != 0 ? rec->updated :
+	    (int64_t)time(NULL)));
+	put64(p + 10, (uint64_t)rec->expires);
 	if (rec->len > 0)
 		memcpy(p + REC_HDR, rec->data, rec->len);
 	k.dptr = (char *)(uintptr_t)key;
