@@ -453,3 +453,10 @@ need_exim() {
 	[[ "$stderr" == *"must be 0600"* ]]
 	[ ! -e "$T/args" ]
 }
+
+@test "mg-batv accepts the shipped example configuration" {
+	run --separate-stderr mg-batv -c "$TOP/examples/mailguard.conf" \
+	    --from alice@other.test --rcpt prvs=0790abcdef=joe@example.com
+	assert_success
+	assert_output "joe@example.com"
+}
