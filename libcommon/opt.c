@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,35 @@
 #define CONF_LINE_MAX	4096
 
 static char *config_path;
+/*
+ * Settings that many programs share, so an administrator writes them once
+ * before any section; a program that has no use for one ignores it there
+ * (mailguard.conf(5)).  Any other unknown key is an error.
+ */
+static const char *const shared_keys[] = {
+	"hostname", "statedir", "resolver", "dns-timeout", "lock-timeout", NULL
+};
+
+/* Values read from the config file, owned here until opt_free. */
+static struct opt_list owned;
 
 const char *
 opt_config_path(void)
 {
 	return config_path;
+}
+
+void
+opt_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < owned.n; i++)
+		free((void *)(uintptr_t)owned.v[i]);
+	free(owned.v);
+	memset(&owned, 0, sizeof(owned));
+	free(config_path);
+	config_path = NULL;
 }
 
 int
@@ -134,7 +159,21 @@ split_line(char *line, char **val)
 	return line;
 }
 
-/* Applies one non-comment line; *active follows [sections]. */
+static int
+is_shared(const char *key)
+{
+	size_t i;
+
+	for (i = 0; shared_keys[i] != NULL; i++)
+		if (strcmp(shared_keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Applies one non-comment line; *active follows [sections]: 1 in the
+ * shared part, 2 in this program's section, 0 in another's.
+ */
 static int
 conf_line(const char *prog, const struct opt *tab, char *line, int *active,
     struct mgerr *e)
@@ -151,12 +190,16 @@ conf_line(const char *prog, const struct opt *tab, char *line, int *active,
 			return -1;
 		}
 		*end = '\0';
-		*active = strcmp(key + 1, prog) == 0;
+		*active = strcmp(key + 1, prog) == 0 ? 2 : 0;
 		return 0;
 	}
 	if (!*active)
 		return 0;
-	if (val != NULL && (val = strdup(val)) == NULL) {
+	if (*active == 1 && find(tab, key) == NULL && is_shared(key))
+		return 0;
+	if (val != NULL && ((val = strdup(val)) == NULL ||
+	    opt_list_add(&owned, val) == -1)) {
+		free(val);
 		mgerr_set(e, "out of memory");
 		return -1;
 	}

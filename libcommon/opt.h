@@ -62,6 +62,12 @@ int	opt_set(const struct opt *tab, const char *name, const char *val,
 	    struct mgerr *e);
 /* Appends a value to a list option's storage. 0 or -1 (out of memory). */
 int	opt_list_add(struct opt_list *l, const char *v);
+/*
+ * Frees the values opt_parse read from the config file; every string and
+ * list entry they set is invalid afterwards.  Programs need not call it:
+ * the values live for the process.
+ */
+void	opt_free(void);
 /* The path of the config file opt_parse read, or NULL if none. */
 const char *opt_config_path(void);
 

@@ -124,6 +124,18 @@ test_errors(void)
 	char *argv[6];
 	int rc;
 
+	/* A shared key this program does not use is ignored before any
+	 * section, and an error in the program's own section. */
+	conf = write_conf("statedir /x\n[mg-test]\nstatedir /y\n");
+	argv[0] = S("mg-test");
+	argv[1] = S("-c");
+	argv[2] = S(conf);
+	argv[3] = NULL;
+	rc = opt_parse("mg-test", tab, 3, argv, &e);
+	T_INT(rc, -1);
+	T_OK(strstr(e.msg, ":3: unknown option statedir") != NULL);
+	unlink(conf);
+
 	conf = write_conf("hostname a\nbogus 1\n");
 	argv[0] = S("mg-test");
 	argv[1] = S("-c");
