@@ -7,8 +7,7 @@
  * mg-screen reads.
  *
  * A record is keyed by the canonical address text; its value is the
- * user name (possibly empty), its `updated' time the login time, and it
- * expires --pop-age after the login.
+ * user name (possibly empty) and its `updated' time the login time.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -87,7 +86,9 @@ pop_write(struct relay *r, const char *ip_text, const char *user,
 		return -1;
 	memset(&rec, 0, sizeof(rec));
 	rec.updated = r->now;
-	rec.expires = r->now + r->pop_age;
+	/* No expiry in the store: the age limit is the reader's --pop-age,
+	 * so the check and expire decide with the setting they are given. */
+	rec.expires = 0;
 	rec.data = user;
 	rec.len = strlen(user);
 	rc = state_put(st, key, strlen(key), &rec, e);

@@ -136,9 +136,10 @@ shield_exempt(struct relay *r, int rcpt_local, struct mgerr *e)
 	if (r->shield_relay && r->env.auth_user == NULL) {
 		int allowed = relay_allowed(r, e);
 
-		if (allowed == 1)
+		/* Trusted hosts have their own switch, above. */
+		if (allowed == 1 && strcmp(r->why_relay, "trusted") != 0)
 			return exempt(r, r->why_relay);
-		return allowed;
+		return allowed == -1 ? -1 : 0;
 	}
 	return 0;
 }
