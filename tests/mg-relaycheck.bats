@@ -664,3 +664,25 @@ at() {
 	run --separate-stderr mg-relaycheck "${L[@]}" --statedir "$T" --pop-before-smtp yes --ip 192.0.2.9 --rcpt u@example.com
 	assert_success
 }
+
+# --- examples ---------------------------------------------------------------
+
+@test "mg-relaycheck runs with the example configuration and lists" {
+	cp "$TOP"/examples/lists/* "$T/"
+	E=(-c "$TOP/examples/mailguard.conf" -l "$T/rcpthosts" --more-local-domains /dev/null
+	    --statedir "$T" --relay-clients "$T/relay-clients" --trusted "$T/trusted"
+	    --valid-rcpts "$T/valid-rcpts" --shield "$T/shield")
+	run --separate-stderr mg-relaycheck "${E[@]}" --ip 198.51.100.9 --from a@other.test --rcpt alice@example.com
+	assert_success
+	run --separate-stderr mg-relaycheck "${E[@]}" --ip 198.51.100.9 --from a@other.test --rcpt carol@example.com
+	assert_equal "$status" 100
+	assert_output "550 5.1.1 carol@example.com: no such user here"
+	run --separate-stderr mg-relaycheck "${E[@]}" --ip 198.51.100.9 --from a@example.com --rcpt alice@example.com
+	assert_equal "$status" 100
+	assert_output "530 5.7.0 authentication required to send as example.com"
+	run --separate-stderr mg-relaycheck "${E[@]}" --ip 2001:db8:100::5 --from a@example.com --rcpt x@other.test
+	assert_success
+	run --separate-stderr mg-relaycheck "${E[@]}" --ip 198.51.100.9 --auth-user alice@example.com --from alice@example.com --rcpt x@other.test
+	assert_success
+	assert_output "Authentication-Results: mx.example.com; auth=pass smtp.auth=alice@example.com"
+}

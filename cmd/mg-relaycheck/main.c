@@ -41,6 +41,8 @@ static const struct opt options[] = {
 	{ "pop-before-smtp", 0, OPT_BOOL, &R.pop, 0, 0, "yes|no" },
 	{ "record-unknown", 0, OPT_BOOL, &R.record_unknown, 0, 0, "yes|no" },
 	{ "relay-clients", 0, OPT_STR, &R.relay_file, 0, 0, "file" },
+	/* Shared config lines name a resolver; no DNS is used here. */
+	{ "resolver", 'r', OPT_STR, &R.resolver, 0, 0, "spec" },
 	{ "role-address", 0, OPT_LIST, &R.role_addr, 0, 0, "local-part" },
 	{ "shield", 0, OPT_STR, &R.shield_file, 0, 0, "file" },
 	{ "shield-exempt-auth", 0, OPT_BOOL, &R.shield_auth, 0, 0, "yes|no" },

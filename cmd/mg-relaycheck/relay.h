@@ -55,6 +55,7 @@ struct relay {
 	struct envelope	 env;
 	const char	*hostname;
 	const char	*statedir;
+	const char	*resolver;	/* accepted, unused: no DNS here */
 	long long	 lock_timeout;	/* milliseconds */
 	int		 spp, explain;
 
