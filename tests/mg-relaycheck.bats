@@ -569,7 +569,7 @@ at() {
 
 @test "mg-relaycheck loses no record when 24 pop-record writers run at once" {
 	for p in $(seq 24); do
-		(mg-relaycheck --statedir "$T" pop-record --ip "192.0.2.$p" --user "u$p" 2>>"$T/err.$p" ||
+		(mg-relaycheck --statedir "$T" --lock-timeout 30000 pop-record --ip "192.0.2.$p" --user "u$p" 2>>"$T/err.$p" ||
 		    echo "fail $p" >>"$T/fail") &
 	done
 	wait
