@@ -425,6 +425,14 @@ shield() {
 	assert_success
 	run --separate-stderr mg-relaycheck "${L[@]}" --auth-match domain --auth-user alice@example.com --from bob@a.example.net "${M[@]}"
 	assert_equal "$status" 100
+	# Senders that claim no domain are owned by no one.
+	for s in 'alice@[192.0.2.1]' alice; do
+		run --separate-stderr mg-relaycheck "${L[@]}" --auth-match domain --auth-user alice "${M[@]}" --from "$s"
+		assert_equal "$status" 100
+		assert_output "550 5.7.1 sender $s does not belong to alice"
+	done
+	run --separate-stderr mg-relaycheck "${L[@]}" --auth-match address --auth-user alice --from '' "${M[@]}"
+	assert_success
 	run --separate-stderr mg-relaycheck "${L[@]}" --auth-match sometimes "${M[@]}"
 	assert_equal "$status" 111
 	[[ "$stderr" == *"--auth-match: sometimes"* ]]

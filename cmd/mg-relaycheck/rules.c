@@ -251,11 +251,12 @@ check_sender(struct relay *r, int rcpt_local, struct outcome *o,
 		if (r->from.null)
 			return 0;
 	}
-	if (r->from.literal || r->from.domain[0] == '\0')
-		return 0;
-	from_local = !r->local_missing && domset_match(&r->local,
-	    r->from.domain);
-	if (check_shield(r, rcpt_local, o, e) == -1)
+	/* A literal or a bare local part claims no domain: no shield, and
+	 * not local, so --auth-match finds it owned by no one. */
+	from_local = !r->from.literal && r->from.domain[0] != '\0' &&
+	    !r->local_missing && domset_match(&r->local, r->from.domain);
+	if (!r->from.literal && r->from.domain[0] != '\0' &&
+	    check_shield(r, rcpt_local, o, e) == -1)
 		return -1;
 	return check_auth_policy(r, rcpt_local, from_local, o, e);
 }
