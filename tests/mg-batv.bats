@@ -28,7 +28,7 @@ teardown() {
 at() {
 	local when=$1
 	shift
-	faketime "$when" mg-batv "$@"
+	at_time "$when" mg-batv "$@"
 }
 
 # A key file with one known key, 0600: mkkeys NUM CREATED SECRET ...

@@ -526,14 +526,11 @@ make_showargs() {
 	assert_equal "$status" 111
 }
 
-# Runs mg-relaycheck at a fixed time.  libfaketime is preloaded directly:
-# the faketime wrapper names shared memory after its pid and fails when a
-# stale segment of a killed run holds that name.
+# Runs mg-relaycheck at a fixed time.
 at() {
-	local when=$1 lib
+	local when=$1
 	shift
-	lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 | head -n 1)
-	LD_PRELOAD=$lib FAKETIME="@$when" mg-relaycheck --statedir "$T" "$@"
+	at_time "$when" mg-relaycheck --statedir "$T" "$@"
 }
 
 @test "mg-relaycheck lets a recent POP login relay, and not an old one" {

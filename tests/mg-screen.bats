@@ -372,7 +372,7 @@ teardown() {
 at() {
 	local when=$1
 	shift
-	faketime "$when" mg-screen --statedir "$T" "$@"
+	at_time "$when" mg-screen --statedir "$T" "$@"
 }
 
 @test "mg-screen dynamic screen blocks after N events in the window, with the time left" {
@@ -485,7 +485,7 @@ at() {
 @test "mg-screen loses no count when 32 processes record at once" {
 	for p in $(seq 32); do
 		(for i in 1 2 3 4 5; do
-			mg-screen --statedir "$T" record connect --ip 192.0.2.99 2>>"$T/err.$p" || echo "fail $?" >>"$T/fail"
+			mg-screen --statedir "$T" --lock-timeout 30000 record connect --ip 192.0.2.99 2>>"$T/err.$p" || echo "fail $?" >>"$T/fail"
 		done) &
 	done
 	wait

@@ -30,3 +30,13 @@ unfold_output() {
 	output=$(unfolded)
 	mapfile -t lines <<<"$output"
 }
+
+# Runs a command with the clock set to WHEN ("2026-11-28 12:00:00").
+# libfaketime is preloaded directly: the faketime(1) wrapper names shared
+# memory after its pid and fails when a stale segment holds that name.
+FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+at_time() {
+	local when=$1
+	shift
+	LD_PRELOAD=$FAKETIME_LIB FAKETIME="@$when" "$@"
+}
