@@ -237,30 +237,38 @@ decide(struct dk *d, const char *result, const char *fmt, ...)
 	return -1;
 }
 
+/* The first signed field named name, or -1. */
+static long
+signed_field(const struct msg *m, const size_t *sel, size_t n,
+    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(msg_field(m, sel[i])->name, name) == 0)
+			return (long)sel[i];
+	return -1;
+}
+
 /*
  * Section 3.1: the sending address is in Sender if there is one, else in
- * From; there must be exactly one such field, it must be signed, and d=
- * must be its domain or a parent of it.
+ * From.  As Mail::DKIM does, only signed fields count (a Sender added in
+ * transit and not signed does not void the signature); d= must be the
+ * domain of that address or a parent of it (section 3.3, d=).
  */
 static int
 check_sender(struct dk *d, const struct msg *m, const size_t *sel, size_t n)
 {
 	const char *which = "sender";
-	long f, g;
-	size_t i, dl, sl;
+	long f;
+	size_t dl, sl;
 	char dom[256];
 
-	if ((f = msg_find(m, which, 0)) == -1)
-		f = msg_find(m, which = "from", 0);
+	if ((f = signed_field(m, sel, n, which)) == -1)
+		f = signed_field(m, sel, n, which = "from");
 	if (f == -1)
-		return decide(d, "neutral", "no %s field", "From");
-	if ((g = msg_find(m, which, (size_t)f + 1)) != -1)
-		return decide(d, "fail", "more than one %s field", which);
+		return decide(d, "fail", "%s", "no signed From or Sender field");
 	d->r.sender_ptype = *which == 's' ? "header.sender" : "header.from";
-	for (i = 0; i < n && sel[i] != (size_t)f; i++)
-		;
-	if (i == n)
-		return decide(d, "fail", "the %s field is not signed", which);
 	split_addr(msg_field(m, (size_t)f)->value, d->local,
 	    sizeof(d->local), dom, sizeof(dom));
 	strlcpy(d->r.sender, d->local, sizeof(d->r.sender));
@@ -360,7 +368,15 @@ parse_sig(struct dk *d, const struct msg_field *f)
 		decide(d, "neutral", "unknown algorithm a=%s", a);
 		goto out;
 	}
-	if ((q = dktag(t, "q")) != NULL && strcmp(q, "dns") != 0) {
+	/*
+	 * Section 3.3 requires q=; signatures of the pre-RFC draft, which
+	 * Yahoo sent, carry neither a= nor q= and are still accepted.
+	 */
+	if ((q = dktag(t, "q")) == NULL && a != NULL) {
+		decide(d, "neutral", "%s", "signature lacks q=");
+		goto out;
+	}
+	if (q != NULL && strcmp(q, "dns") != 0) {
 		decide(d, "neutral", "unknown query method q=%s", q);
 		goto out;
 	}
