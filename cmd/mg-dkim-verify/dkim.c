@@ -167,7 +167,7 @@ setup_lib(struct dkimv *k, struct mgerr *e)
 		for (i = 0; i < k->v->must_sign.n; i++)
 			k->mbs[i] = (const u_char *)k->v->must_sign.v[i];
 		dkim_options(k->lib, DKIM_OP_SETOPT, DKIM_OPTS_MUSTBESIGNED,
-		    k->mbs, sizeof(k->mbs));
+		    k->mbs, sizeof(const u_char **));
 	}
 	dkim_dns_set_query_service(k->lib, k->v);
 	dkim_dns_set_query_start(k->lib, q_start);
