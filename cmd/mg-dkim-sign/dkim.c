@@ -181,6 +181,14 @@ open_signers(struct sign *s, struct msg *m, struct signers *g,
 			    dkim_getresultstr(st));
 			return -1;
 		}
+		/*
+		 * libopendkim folds the field it hashes and the field it
+		 * returns at different places when b= is short (Ed25519), so
+		 * with simple header canonicalization the field stays on one
+		 * line (under RFC 5322's 998 octets even for RSA-4096).
+		 */
+		if (hc == DKIM_CANON_SIMPLE)
+			dkim_set_margin(g->d[g->n], 0);
 		g->n++;
 		if (s->domainkeys && !s->sig[i].ed25519) {
 			g->dk[g->ndk] = dk_sign_new(m, s->sig[i].domain,
