@@ -109,6 +109,7 @@ corpus() {
 		for canon in simple/simple relaxed/relaxed; do
 			sign -s ed -k "$K/ed.pem" -C "$canon" -m < "$m" > "$T/s.eml" 2>/dev/null
 			run --separate-stderr verify < "$T/s.eml"
+			output=$(tr -d '\r' <<<"$output")
 			unfold_output
 			[[ "$output" == *"dkim=pass header.d=example.org header.s=rsa header.a=rsa-sha256"*"dkim=pass header.d=example.org header.s=ed header.a=ed25519-sha256"* ]] ||
 			    { echo "mg $m $canon: $output"; return 1; }
