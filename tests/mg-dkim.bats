@@ -115,6 +115,9 @@ corpus() {
 			    { echo "mg $m $canon: $output"; return 1; }
 			run "$PY" "$TOP/tests/lib/dkimpy.py" verify "$K/keys.zone" < "$T/s.eml"
 			[ "$output" = "pass"$'\n'"pass" ] || { echo "dkimpy $m $canon: $output"; return 1; }
+			# Mail::DKIM adds no CRLF to a body without a final
+			# line break, as RFC 6376 section 3.4.3 says to.
+			[ "${m##*/}" != no-final-newline.eml ] || continue
 			run perl "$TOP/tests/lib/maildkim.pl" verify "$K/keys.zone" < "$T/s.eml"
 			# Debian's Mail::DKIM has no Ed25519.
 			[[ "$output" == "dkim=pass"* ]] || { echo "Mail::DKIM $m $canon: $output"; return 1; }
