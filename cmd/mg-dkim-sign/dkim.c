@@ -225,6 +225,7 @@ feed(struct signers *g, struct msg *m, struct mgerr *e)
 	const char *p;
 	ssize_t r;
 	size_t i, j;
+	char last = 0;
 
 	for (j = 0; j < msg_nfields(m); j++) {
 		f = msg_field(m, j);
@@ -236,7 +237,15 @@ feed(struct signers *g, struct msg *m, struct mgerr *e)
 	for (i = 0; i < g->n; i++)
 		if ((st = dkim_eoh(g->d[i])) != DKIM_STAT_OK)
 			goto fail;
-	while ((r = msg_body_next(m, 1, &p, e)) > 0) {
+	while ((r = msg_body_next(m, 1, &p, e)) > 0 ||
+	    (r == 0 && last != '\n' && last != 0)) {
+		/* RFC 6376 section 3.4.3: a body without a final CRLF is
+		 * hashed with one (libopendkim refuses it otherwise). */
+		if (r == 0) {
+			p = "\r\n";
+			r = 2;
+		}
+		last = p[r - 1];
 		for (i = 0; i < g->n; i++)
 			if ((st = dkim_body(g->d[i], (u_char *)(uintptr_t)p,
 			    (size_t)r)) != DKIM_STAT_OK)

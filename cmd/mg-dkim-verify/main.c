@@ -141,8 +141,9 @@ run(struct verify *v, struct msg *m, struct mgerr *e)
 	struct dkimv *k;
 	const char *p;
 	size_t i, ndk = 0;
-	ssize_t n;
+	ssize_t n = 0;
 	int want;
+	char last = 0;
 
 	if ((k = dkimv_new(v, e)) == NULL)
 		return -1;
@@ -153,7 +154,14 @@ run(struct verify *v, struct msg *m, struct mgerr *e)
 			dks[ndk++] = dk_verify_new(m, i, 0);
 	}
 	want = dkimv_eoh(k) || ndk > 0;
-	while (want && (n = msg_body_next(m, 1, &p, e)) > 0) {
+	while (want && ((n = msg_body_next(m, 1, &p, e)) > 0 ||
+	    (n == 0 && last != '\n' && last != 0))) {
+		/* RFC 6376 section 3.4.3: a final CRLF is added. */
+		if (n == 0) {
+			p = "\r\n";
+			n = 2;
+		}
+		last = p[n - 1];
 		dkimv_body(k, p, (size_t)n);
 		for (i = 0; i < ndk; i++)
 			dk_body(dks[i], p, (size_t)n);
