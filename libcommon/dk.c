@@ -39,7 +39,7 @@ struct dk {
 	size_t		 siglen;
 	char		 local[256];	/* sender's local part, for g= */
 	/* Signing. */
-	char		 tags[1024];
+	char		 tags[4096];
 };
 
 static void

@@ -588,7 +588,7 @@ int
 msg_body_rewind(struct msg *m, struct mgerr *e)
 {
 	const char *p;
-	ssize_t r;
+	ssize_t r = 0;
 
 	m->prev_cr = 0;
 	m->body_size = 0;
