@@ -38,6 +38,8 @@ BINS     := $(PROGS:%=bin/%)
 
 all: $(BINS)
 
+bin/mg-dkim-verify bin/mg-dkim-sign: LDLIBS += -lopendkim -lcrypto
+
 # Objects are rebuilt whenever the compiler or its flags change (SANITIZE=1,
 # WERROR=1, make fuzz), so bin/ never mixes objects from two builds.
 FLAGSTAMP := build/.flags-$(shell printf '%s' '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cksum | cut -d' ' -f1)

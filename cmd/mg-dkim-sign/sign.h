@@ -1,0 +1,49 @@
+/*
+ * mg-dkim-sign: shared declarations.
+ */
+#ifndef MG_DKIM_SIGN_H
+#define MG_DKIM_SIGN_H
+
+#include <stdint.h>
+
+#include "env.h"
+#include "err.h"
+#include "msg.h"
+#include "opt.h"
+
+#define MAXSIG	8
+
+/* One signature to make. */
+struct sigspec {
+	char	domain[256], selector[64], key[1024];
+	int	ed25519;	/* else rsa-sha256 */
+};
+
+struct sign {
+	struct envelope	 env;
+	struct opt_list	 domain, selector, key, algorithm;
+	const char	*canon, *headers, *oversign, *key_table;
+	const char	*signing_table, *sender, *resolver, *dk_canon;
+	const char	*dk_headers;
+	int64_t		 expire;
+	long long	 sign_time, bits, dns_timeout;
+	int		 body_length, copy_headers, domainkeys, message, spp;
+	int		 explain;
+
+	struct sigspec	 sig[MAXSIG];
+	size_t		 nsig;
+};
+
+/* keys.c: key and signing tables (OpenDKIM formats), genkey, testkey. */
+int	tables_lookup(struct sign *s, const char *sender, struct mgerr *e);
+int	cmd_genkey(struct sign *s);
+int	cmd_testkey(struct sign *s);
+/* 1 if the PEM private key in file is Ed25519, 0 RSA, -1 neither. */
+int	key_type(const char *file, struct mgerr *e);
+
+/* dkim.c: the signatures of one message; fields get "Name: value"
+ * folded with "\n\t", which the caller frees.  0, or -1 and e set. */
+int	sign_message(struct sign *s, struct msg *m, char **fields,
+	    size_t *nfields, struct mgerr *e);
+
+#endif
