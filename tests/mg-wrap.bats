@@ -380,3 +380,16 @@ tls_setup() {
 	assert_equal "$status" 54
 	assert_equal "$(delivered)" 0
 }
+
+# --- the demo ---------------------------------------------------------------
+
+@test "make demo's script drives mg-wrap in front of qpsmtpd and prints a table" {
+	run --separate-stderr bash "$TOP/examples/demo/run"
+	assert_success
+	assert_line --regexp '^a well-configured sender +delivered +250 Queued!'
+	assert_line --regexp '^a blacklisted sender +- +550 5\.7\.1 sender <promo@spam\.example>'
+	assert_line --regexp '^relaying to elsewhere, no AUTH +- +550 Relaying denied'
+	assert_line --regexp '^AUTH over STARTTLS, then relay +delivered +250 Queued!'
+	assert_line --regexp '^wrong password, try 3 +- +535 5\.7\.8'
+	assert_line --regexp '^the guesser, once more +- +451 4\.7\.1 192\.0\.2\.10/32 is blocked'
+}
