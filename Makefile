@@ -19,6 +19,7 @@ PKGCFLAGS := $(shell pkg-config --cflags libbsd-overlay ldns 2>/dev/null)
 PKGLIBS   := $(shell pkg-config --libs libbsd-overlay ldns 2>/dev/null)
 LDLIBS  += $(PKGLIBS) -lgdbm
 bin/mg-batv build/fuzz/fuzz_prvs: LDLIBS += -lcrypto
+bin/mg-wrap: LDLIBS += -lssl -lcrypto
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -549,15 +549,6 @@ time.sleep(5)
 	[[ "$stderr" == *"locked"* ]]
 }
 
-@test "make demo's script prints a table of decisions" {
-	run --separate-stderr sh "$TOP/examples/demo/run"
-	assert_success
-	assert_line --regexp '^192\.0\.2\.10 +alice@friendly\.example +accept '
-	assert_line --regexp '^198\.51\.100\.7 +user@friendly\.example +reject '
-	assert_line --regexp '^192\.0\.2\.77 +root@friendly\.example +defer '
-	assert_output --partial "550 5.7.1 sender <promo@spam.example> is not welcome here"
-}
-
 # --- a real DNS server on loopback --------------------------------------
 
 @test "mg-screen asks a real DNS server for PTR and forward records" {

@@ -1,0 +1,86 @@
+#!/bin/bash
+# bench/wrap.sh: messages per second through mg-wrap next to the real
+# server alone (qpsmtpd under tcpserver on loopback, queueing into a
+# fake qmail-queue).  Two loads, each against both set-ups in the same
+# run:
+#   sessions  one swaks session per message (connection, server start,
+#             one message): what a busy MX sees
+#   pipelined one session carrying many pipelined transactions: the
+#             proxy's own per-message cost
+# and mg-wrap with a chain (mg-screen at connect and rcpt, DNS from the
+# bundled zone file).  Prints msgs/s and the ratio wrap/server.
+# Usage: bash bench/wrap.sh [messages]   (default 100)
+set -u
+cd "$(dirname "$0")/.."
+N=${1:-100}
+[ -x bin/mg-wrap ] || make -s all
+W=$(mktemp -d)
+PIDS=""
+trap 'for p in $PIDS; do kill $p 2>/dev/null; done; rm -rf "$W"' EXIT
+export MG_CONFIG=/dev/null MG_STATEDIR=$W PATH="$PWD/bin:$PATH"
+export MG_RESOLVER="zone:$PWD/examples/demo/demo.zone"
+T=$W
+source tests/lib/smtpserver.bash
+qp_setup
+printf '#!/bin/sh\ncat >/dev/null; cat 0<&1 >/dev/null\n' >"$QP/qq"
+
+start() {	# port command...
+	local port=$1
+	shift
+	tcpserver -H -R -l mx.test -c 100 127.0.0.1 "$port" "$@" \
+	    >/dev/null 2>&1 &
+	PIDS="$PIDS $!"
+	for _ in $(seq 1 50); do
+		ss -ltnH "sport = :$port" | grep -q . && return
+		sleep 0.1
+	done
+}
+
+P1=$(freeport); start "$P1" "$QP/qpsmtpd-ucspi"
+P2=$(freeport); start "$P2" bin/mg-wrap -H mx.test -- "$QP/qpsmtpd-ucspi"
+printf '[connect]\nmg-screen\n[rcpt]\nmg-screen --require-ptr off\n' >"$W/chain"
+P3=$(freeport); start "$P3" bin/mg-wrap -H mx.test -C "$W/chain" -- \
+    "$QP/qpsmtpd-ucspi"
+
+now() { date +%s.%N; }
+rate() { echo "scale=1; $1 / ($3 - $2)" | bc; }
+
+sessions() {	# port
+	local t0 t1 i
+	t0=$(now)
+	for i in $(seq 1 "$N"); do
+		swaks --server 127.0.0.1 --port "$1" --from a@example.org \
+		    --to user@example.test --silent 2 >/dev/null 2>&1 || echo "fail $i" >&2
+	done
+	t1=$(now)
+	rate "$N" "$t0" "$t1"
+}
+
+pipelined() {	# port
+	local t0 t1 m=$((N * 10))
+	{
+		printf 'EHLO bench.test\r\n'
+		for i in $(seq 1 "$m"); do
+			printf 'MAIL FROM:<a@example.org>\r\nRCPT TO:<u@example.test>\r\nDATA\r\n'
+			printf 'Subject: %s\r\n\r\nbody line one\r\nbody line two\r\n.\r\n' "$i"
+		done
+		printf 'QUIT\r\n'
+	} >"$W/in"
+	t0=$(now)
+	exec 5<>"/dev/tcp/127.0.0.1/$1"
+	cat "$W/in" >&5 &
+	got=$(timeout 600 cat <&5 | grep -c '^250 Queued')
+	exec 5<&-
+	t1=$(now)
+	[ "$got" = "$m" ] || echo "pipelined: $got of $m queued" >&2
+	rate "$m" "$t0" "$t1"
+}
+
+printf '%-10s %12s %12s %8s %14s %8s\n' load "server/s" "wrap/s" ratio \
+    "wrap+chain/s" ratio
+for load in sessions pipelined; do
+	s=$($load "$P1"); w=$($load "$P2"); c=$($load "$P3")
+	printf '%-10s %12s %12s %8s %14s %8s\n' "$load" "$s" "$w" \
+	    "$(echo "scale=2; $w / $s" | bc)" "$c" \
+	    "$(echo "scale=2; $c / $s" | bc)"
+done

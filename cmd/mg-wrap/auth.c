@@ -1,0 +1,277 @@
+/*
+ * mg-wrap's SMTP AUTH (RFC 4954): PLAIN (RFC 4616) and LOGIN, checked
+ * by a checkpassword program (fd 3: "login\0password\0timestamp\0";
+ * exit 0 good, 1 or 2 bad, 111 or anything else temporary).  Passwords
+ * are never logged and are wiped from memory after use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "hdr.h"
+#include "log.h"
+#include "wrap.h"
+
+extern char **environ;
+
+/* The checkpassword interface takes at most 512 bytes on fd 3. */
+#define CHECKPW_MAX	512
+
+int
+auth_offered(const struct wrap *w)
+{
+	return w->checkpassword != NULL && w->auth_user[0] == '\0' &&
+	    (w->ssl != NULL || w->auth_plain_ok);
+}
+
+/* Decodes base64 text into out; the length, or -1 when malformed. */
+static int
+b64(const char *in, char *out, size_t cap)
+{
+	size_t n = strlen(in);
+	int k;
+
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 + 1 > cap)
+		return -1;
+	if ((k = EVP_DecodeBlock((unsigned char *)out,
+	    (const unsigned char *)in, (int)n)) < 0)
+		return -1;
+	k -= (in[n - 1] == '=') + (in[n - 2] == '=');
+	out[k] = '\0';
+	return k;
+}
+
+/* Sends a 334 challenge and reads the client's answer; -1 cancelled. */
+static int
+challenge(struct wrap *w, const char *c, char *out, size_t cap)
+{
+	struct smtp_line ln;
+	int rc;
+
+	cl_reply(w, "334 %s", c);
+	if ((rc = cl_line(w, &ln)) <= 0)
+		cl_bye(w, rc == -2 ? "timeout" : "eof");
+	if (ln.eol == SMTP_EOL_NONE || ln.len >= cap ||
+	    (ln.len == 1 && ln.p[0] == '*'))
+		return -1;
+	memcpy(out, ln.p, ln.len);
+	out[ln.len] = '\0';
+	return 0;
+}
+
+static void
+checkpw_child(struct wrap *w, int fd)
+{
+	char *argv[17], buf[1024], *p, *save = NULL;
+	int n = 0, null;
+
+	strlcpy(buf, w->checkpassword, sizeof(buf));
+	for (p = strtok_r(buf, " \t", &save); p != NULL && n < 16;
+	    p = strtok_r(NULL, " \t", &save))
+		argv[n++] = p;
+	argv[n] = NULL;
+	if (n == 0 || (null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(null, 0) == -1 || dup2(2, 1) == -1 || dup2(fd, 3) == -1)
+		_exit(111);
+	closefrom(4);
+	signal(SIGPIPE, SIG_DFL);
+	environ = w->env.v;
+	execvp(argv[0], argv);
+	log_error("run %s: %s", argv[0], strerror(errno));
+	_exit(111);
+}
+
+/* 0 good, 1 bad, 2 temporary failure. */
+static int
+checkpw(struct wrap *w, const char *user, const char *pass)
+{
+	char buf[CHECKPW_MAX];
+	int p[2], st, n, i;
+	pid_t pid;
+
+	n = snprintf(buf, sizeof(buf), "%s%c%s%c<%ld.%ld@%s>", user, 0, pass,
+	    0, (long)getpid(), (long)time(NULL), w->hostname);
+	if (n < 0 || (size_t)n + 1 >= sizeof(buf))
+		return 1;
+	if (pipe(p) == -1 || (pid = fork()) == -1)
+		return 2;
+	if (pid == 0) {
+		close(p[1]);
+		checkpw_child(w, p[0]);
+	}
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	if (write(p[1], buf, (size_t)n + 1) != n + 1)
+		log_warn("checkpassword did not read its input");
+	explicit_bzero(buf, sizeof(buf));
+	close(p[1]);
+	for (i = 0; waitpid(pid, &st, WNOHANG) != pid; i++) {
+		if (i >= w->step_timeout * 100) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return 2;
+		}
+		poll(NULL, 0, 10);
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st) && (WEXITSTATUS(st) == 1 || WEXITSTATUS(st) == 2))
+		return 1;
+	return 2;
+}
+
+static void
+auth_pass(struct wrap *w, const char *user, const char *mech)
+{
+	struct authres ar;
+	char field[HDR_FIELD_MAX + 2];
+	struct mgerr e;
+
+	strlcpy(w->auth_user, user, sizeof(w->auth_user));
+	authres_init(&ar, w->hostname);
+	authres_add(&ar, "auth", "pass", NULL, "smtp.auth", user,
+	    (const char *)NULL);
+	if (hdr_fold("Authentication-Results", authres_value(&ar), field,
+	    sizeof(field) - 1, &e) == 0) {
+		strlcat(field, "\n", sizeof(field));
+		hdr_add(w->shdr, sizeof(w->shdr), field);
+		chain_authres_merge(w->authres, sizeof(w->authres), field);
+	}
+	/* A server started before AUTH lacks RELAYCLIENT: start anew. */
+	srv_stop(w, 1);
+	log_decision(w, "auth", mech, "pass", NULL, NULL);
+	cl_puts(w, "235 2.7.0 authentication successful");
+}
+
+static void
+verify(struct wrap *w, const char *user, char *pass, const char *mech)
+{
+	int rc;
+	size_t i;
+
+	for (i = 0; user[i] != '\0'; i++)
+		if ((unsigned char)user[i] < ' ' || user[i] == 0x7f)
+			break;
+	rc = user[i] != '\0' || user[0] == '\0' ? 1 : checkpw(w, user, pass);
+	explicit_bzero(pass, strlen(pass));
+	if (rc == 0) {
+		auth_pass(w, user, mech);
+		return;
+	}
+	if (rc == 2) {
+		log_decision(w, "auth", mech, "defer", NULL,
+		    "checkpassword failed");
+		cl_puts(w, "454 4.7.0 temporary authentication failure");
+		return;
+	}
+	/* The user name stays out of the log: it may be a password. */
+	log_decision(w, "auth", mech, "fail", NULL, NULL);
+	dyn_event(w, "auth-fail");
+	w->nrefused++;
+	if (w->auth_delay > 0) {
+		cl_flush(w);
+		sleep((unsigned)w->auth_delay);
+	}
+	cl_puts(w, "535 5.7.8 authentication credentials invalid");
+}
+
+static int
+auth_plain(struct wrap *w, const char *init, char *user, size_t ucap,
+    char *pass, size_t pcap)
+{
+	char enc[1024], dec[800];
+	const char *authc, *pw;
+	int n;
+
+	if (*init == '\0') {
+		if (challenge(w, "", enc, sizeof(enc)) == -1)
+			return -1;
+	} else
+		strlcpy(enc, init, sizeof(enc));
+	/* RFC 4616 section 2: [authzid] NUL authcid NUL passwd. */
+	if ((n = b64(enc, dec, sizeof(dec))) == -1 ||
+	    (authc = memchr(dec, '\0', (size_t)n)) == NULL ||
+	    (pw = memchr(authc + 1, '\0', (size_t)(dec + n - authc - 1)))
+	    == NULL)
+		return -2;
+	authc++;
+	pw++;
+	strlcpy(user, authc, ucap);
+	strlcpy(pass, pw, pcap);
+	explicit_bzero(dec, sizeof(dec));
+	return 0;
+}
+
+static int
+auth_login(struct wrap *w, const char *init, char *user, size_t ucap,
+    char *pass, size_t pcap)
+{
+	char enc[1024];
+
+	if (*init == '\0') {
+		if (challenge(w, "VXNlcm5hbWU6", enc, sizeof(enc)) == -1)
+			return -1;
+	} else
+		strlcpy(enc, init, sizeof(enc));
+	if (b64(enc, user, ucap) == -1)
+		return -2;
+	if (challenge(w, "UGFzc3dvcmQ6", enc, sizeof(enc)) == -1)
+		return -1;
+	if (b64(enc, pass, pcap) == -1)
+		return -2;
+	explicit_bzero(enc, sizeof(enc));
+	return 0;
+}
+
+void
+cmd_auth(struct wrap *w, const char *arg)
+{
+	char mech[16], user[600], pass[600];
+	const char *init;
+	int rc;
+
+	if (!auth_offered(w)) {
+		cl_puts(w, w->checkpassword != NULL && w->auth_user[0] ==
+		    '\0' ? "538 5.7.11 encryption required for requested "
+		    "authentication mechanism" : "503 5.5.1 AUTH not "
+		    "available");
+		return;
+	}
+	if (w->in_mail) {
+		/* RFC 4954 section 4: not during a mail transaction. */
+		cl_puts(w, "503 5.5.1 AUTH not permitted during a mail "
+		    "transaction");
+		return;
+	}
+	if (smtp_verb(arg, mech, sizeof(mech), &init) == -1) {
+		cl_puts(w, "501 5.5.4 syntax: AUTH mechanism");
+		return;
+	}
+	if (strcmp(mech, "PLAIN") == 0)
+		rc = auth_plain(w, strcmp(init, "=") == 0 ? "" : init, user,
+		    sizeof(user), pass, sizeof(pass));
+	else if (strcmp(mech, "LOGIN") == 0)
+		rc = auth_login(w, init, user, sizeof(user), pass,
+		    sizeof(pass));
+	else {
+		cl_puts(w, "504 5.5.4 unrecognized authentication type");
+		return;
+	}
+	if (rc == -1)
+		cl_puts(w, "501 5.0.0 authentication cancelled");
+	else if (rc == -2)
+		cl_puts(w, "501 5.5.2 cannot decode the response");
+	else
+		verify(w, user, pass, strcmp(mech, "PLAIN") == 0 ? "plain" :
+		    "login");
+	explicit_bzero(pass, sizeof(pass));
+}

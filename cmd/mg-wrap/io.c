@@ -1,0 +1,370 @@
+/*
+ * mg-wrap's I/O: the client (fd 0 and 1 from tcpserver, or TLS on them)
+ * and the real SMTP server, a child on two pipes.  Every read has a
+ * timeout and every buffer a cap.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "wrap.h"
+
+extern char **environ;
+
+/* --- the client ------------------------------------------------------- */
+
+static int
+write_all(struct wrap *w, int fd, const char *p, size_t n, int64_t ms)
+{
+	struct pollfd pfd;
+	ssize_t k;
+
+	while (n > 0) {
+		if (fd == w->out && w->ssl != NULL)
+			k = tls_write(w, p, n);
+		else {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, (int)ms) <= 0)
+				return -1;
+			k = write(fd, p, n);
+		}
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int
+cl_flush(struct wrap *w)
+{
+	int rc = 0;
+
+	if (w->olen > 0)
+		rc = write_all(w, w->out, w->obuf, w->olen,
+		    w->idle_timeout * 1000);
+	w->olen = 0;
+	return rc;
+}
+
+void
+cl_puts(struct wrap *w, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (n > SMTP_REPLY_MAX - 2)
+		n = SMTP_REPLY_MAX - 2;
+	if (w->olen + n + 2 > sizeof(w->obuf))
+		cl_flush(w);
+	memcpy(w->obuf + w->olen, line, n);
+	w->olen += n;
+	memcpy(w->obuf + w->olen, "\r\n", 2);
+	w->olen += 2;
+}
+
+void
+cl_reply(struct wrap *w, const char *fmt, ...)
+{
+	char line[SMTP_REPLY_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	cl_puts(w, line);
+}
+
+/* Waits until fd 0 is readable: 1, 0 timeout, -1 error. */
+static int
+wait_in(struct wrap *w, int64_t ms)
+{
+	struct pollfd pfd;
+	int rc;
+
+	if (w->ssl != NULL && tls_pending(w))
+		return 1;
+	pfd.fd = w->in;
+	pfd.events = POLLIN;
+	do
+		rc = poll(&pfd, 1, ms < 0 ? 0 : (int)ms);
+	while (rc == -1 && errno == EINTR);
+	return rc;
+}
+
+int
+cl_talks(struct wrap *w, int64_t ms)
+{
+	return smtp_rd_pending(&w->crd) > 0 || wait_in(w, ms) > 0;
+}
+
+int
+cl_line(struct wrap *w, struct smtp_line *ln)
+{
+	size_t room;
+	char *p;
+	ssize_t n;
+	int64_t now, ms;
+
+	while (smtp_rd_line(&w->crd, ln) == 0) {
+		/* RFC 2920 section 3.1: replies may wait while commands
+		 * are buffered, never while we wait for more. */
+		if (cl_flush(w) == -1)
+			return -1;
+		now = chain_now_ms();
+		ms = w->idle_timeout * 1000;
+		if (w->deadline - now < ms)
+			ms = w->deadline - now;
+		if (wait_in(w, ms) <= 0)
+			return -2;
+		p = smtp_rd_space(&w->crd, &room);
+		if (w->ssl != NULL)
+			n = tls_read(w, p, room);
+		else
+			n = read(w->in, p, room);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return 0;
+		if (n < 0)
+			return -1;
+		smtp_rd_wrote(&w->crd, (size_t)n);
+	}
+	return 1;
+}
+
+/* --- the real server -------------------------------------------------- */
+
+int
+srv_running(const struct wrap *w)
+{
+	return w->spid > 0;
+}
+
+void
+srv_stop(struct wrap *w, int polite)
+{
+	int i, st;
+
+	if (w->spid <= 0)
+		return;
+	if (polite)
+		srv_cmd(w, "QUIT");
+	if (w->spid <= 0)
+		return;
+	if (w->sin != -1)
+		close(w->sin);
+	if (w->sout != -1)
+		close(w->sout);
+	w->sin = w->sout = -1;
+	/* EOF on its stdin ends an SMTP server; give it a moment. */
+	for (i = 0; i < 200; i++) {
+		if (waitpid(w->spid, &st, WNOHANG) == w->spid)
+			break;
+		poll(NULL, 0, 10);
+	}
+	if (i == 200) {
+		kill(w->spid, SIGKILL);
+		waitpid(w->spid, &st, 0);
+	}
+	w->spid = -1;
+}
+
+int
+srv_send(struct wrap *w, const char *buf, size_t len)
+{
+	if (w->sin == -1 || write_all(w, w->sin, buf, len,
+	    w->server_timeout * 1000) == -1) {
+		log_error("write to the server: %s", strerror(errno));
+		srv_stop(w, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads one line of the server's reply into srd's line. */
+static int
+srv_line(struct wrap *w, struct smtp_line *ln)
+{
+	struct pollfd pfd;
+	size_t room;
+	ssize_t n;
+	char *p;
+
+	while (smtp_rd_line(&w->srd, ln) == 0) {
+		pfd.fd = w->sout;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(w->server_timeout * 1000)) <= 0) {
+			log_error("server reply: timeout");
+			return -1;
+		}
+		p = smtp_rd_space(&w->srd, &room);
+		if ((n = read(w->sout, p, room)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error("server reply: %s", n == 0 ?
+			    "the server closed the connection" :
+			    strerror(errno));
+			return -1;
+		}
+		smtp_rd_wrote(&w->srd, (size_t)n);
+	}
+	return 0;
+}
+
+int
+srv_reply(struct wrap *w)
+{
+	struct smtp_line ln;
+	int code, more = 1, first = -1;
+	size_t i;
+
+	w->sreplylen = 0;
+	while (more) {
+		if (w->spid <= 0 || srv_line(w, &ln) == -1)
+			goto dead;
+		code = smtp_reply_code(ln.p, ln.len, &more);
+		if (code == -1 || (first != -1 && code != first)) {
+			log_error("server reply: not SMTP");
+			goto dead;
+		}
+		first = code;
+		for (i = 0; i < ln.len && w->sreplylen + 3 <
+		    sizeof(w->sreply); i++)
+			w->sreply[w->sreplylen++] = ln.p[i] >= ' ' &&
+			    ln.p[i] < 0x7f ? ln.p[i] : '?';
+		w->sreply[w->sreplylen++] = '\n';
+	}
+	w->sreply[w->sreplylen] = '\0';
+	return first;
+dead:
+	w->sreplylen = 0;
+	w->sreply[0] = '\0';
+	srv_stop(w, 0);
+	return -1;
+}
+
+int
+srv_cmd(struct wrap *w, const char *line)
+{
+	char buf[SMTP_CMD_MAX + 200];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%s\r\n", line);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	if (srv_send(w, buf, (size_t)n) == -1)
+		return -1;
+	return srv_reply(w);
+}
+
+void
+srv_relay(struct wrap *w)
+{
+	char *p = w->sreply, *nl;
+
+	while ((nl = strchr(p, '\n')) != NULL) {
+		*nl = '\0';
+		cl_puts(w, p);
+		*nl = '\n';
+		p = nl + 1;
+	}
+}
+
+static void
+srv_child(struct wrap *w, int in, int out)
+{
+	if (dup2(in, 0) == -1 || dup2(out, 1) == -1)
+		_exit(111);
+	closefrom(3);
+	signal(SIGPIPE, SIG_DFL);
+	environ = w->env.v;
+	execvp(w->server_argv[0], w->server_argv);
+	log_error("run %s: %s", w->server_argv[0], strerror(errno));
+	_exit(111);
+}
+
+/* The environment the server gets: the base plus what AUTH decided. */
+static int
+srv_env(struct wrap *w)
+{
+	if (w->auth_user[0] != '\0' &&
+	    (chain_env_set(&w->env, "RELAYCLIENT", w->relayclient) == -1 ||
+	    chain_env_set(&w->env, "SMTPAUTHUSER", w->auth_user) == -1))
+		return -1;
+	return 0;
+}
+
+static int
+srv_hello(struct wrap *w)
+{
+	char line[SMTP_CMD_MAX];
+	int code;
+
+	if ((code = srv_reply(w)) != 220) {
+		log_error("server greeting: %s", code == -1 ? "none" :
+		    w->sreply);
+		return -1;
+	}
+	snprintf(line, sizeof(line), "%s %s", w->ehlo ? "EHLO" : "HELO",
+	    w->helo);
+	code = srv_cmd(w, line);
+	if (code / 100 == 5 && w->ehlo) {
+		/* RFC 5321 section 4.1.4: fall back to HELO. */
+		snprintf(line, sizeof(line), "HELO %s", w->helo);
+		code = srv_cmd(w, line);
+	}
+	if (code / 100 != 2) {
+		log_error("server refused HELO: %s", code == -1 ? "no reply" :
+		    w->sreply);
+		return -1;
+	}
+	return 0;
+}
+
+int
+srv_start(struct wrap *w)
+{
+	int toserv[2], fromserv[2];
+
+	if (w->spid > 0)
+		return 0;
+	if (srv_env(w) == -1 || pipe(toserv) == -1)
+		return -1;
+	if (pipe(fromserv) == -1) {
+		close(toserv[0]);
+		close(toserv[1]);
+		return -1;
+	}
+	if ((w->spid = fork()) == -1) {
+		log_error("fork: %s", strerror(errno));
+		close(toserv[0]), close(toserv[1]);
+		close(fromserv[0]), close(fromserv[1]);
+		return -1;
+	}
+	if (w->spid == 0)
+		srv_child(w, toserv[0], fromserv[1]);
+	close(toserv[0]);
+	close(fromserv[1]);
+	w->sin = toserv[1];
+	w->sout = fromserv[0];
+	fcntl(w->sin, F_SETFD, FD_CLOEXEC);
+	fcntl(w->sout, F_SETFD, FD_CLOEXEC);
+	smtp_rd_init(&w->srd, 0);
+	if (srv_hello(w) == -1) {
+		srv_stop(w, 0);
+		return -1;
+	}
+	return 0;
+}

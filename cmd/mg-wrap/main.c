@@ -1,0 +1,165 @@
+/*
+ * mg-wrap: the qmail-smtpd wrapper.  Speaks SMTP with the client, runs
+ * the chain of mailguard programs at each stage, and relays what passes
+ * to the real SMTP server it starts.  See mg-wrap(1).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "reply.h"
+#include "wrap.h"
+
+#define PROG "mg-wrap"
+
+extern char **environ;
+
+static struct wrap W;
+
+static const struct opt options[] = {
+	{ "auth-delay", 0, OPT_DURATION, &W.auth_delay, 0, 60, "time" },
+	{ "auth-plaintext", 0, OPT_BOOL, &W.auth_plain_ok, 0, 0, "yes|no" },
+	{ "block-at-rcpt", 0, OPT_BOOL, &W.wait_rcpt, 0, 0, "yes|no" },
+	{ "chain", 'C', OPT_STR, &W.chain_file, 0, 0, "file" },
+	{ "checkpassword", 0, OPT_STR, &W.checkpassword, 0, 0, "command" },
+	{ "config", 'c', OPT_CONFIG, NULL, 0, 0, "file" },
+	{ "databytes", 0, OPT_NUM, &W.databytes, 0, 1LL << 40, "bytes" },
+	{ "dyn-action", 0, OPT_ACTION, &W.dyn_action, 0, 0, "action" },
+	{ "dyn-block", 0, OPT_DURATION, &W.dyn_block, 1, 365 * 86400, "time" },
+	{ "dyn-factor", 0, OPT_NUM, &W.dyn_factor, 1, 100, "n" },
+	{ "dyn-max-block", 0, OPT_DURATION, &W.dyn_max_block, 1, 3650 * 86400LL, "time" },
+	{ "dyn-memory", 0, OPT_DURATION, &W.dyn_memory, 1, 3650 * 86400LL, "time" },
+	{ "dyn-record", 0, OPT_LIST, &W.dyn_record, 0, 0, "event" },
+	{ "dyn-rule", 0, OPT_LIST, &W.dyn_rules_text, 0, 0, "event:n/time" },
+	{ "dyn-v4-prefix", 0, OPT_NUM, &W.dyn_v4, 8, 32, "bits" },
+	{ "dyn-v6-prefix", 0, OPT_NUM, &W.dyn_v6, 16, 128, "bits" },
+	{ "greet-delay", 0, OPT_DURATION, &W.greet_delay, 0, 300, "time" },
+	{ "hostname", 'H', OPT_STR, &W.hostname, 0, 0, "name" },
+	{ "idle-timeout", 0, OPT_DURATION, &W.idle_timeout, 1, 3600, "time" },
+	{ "lock-timeout", 0, OPT_NUM, &W.lock_timeout, 0, 60000, "ms" },
+	{ "max-commands", 0, OPT_NUM, &W.max_commands, 1, 1000000, "n" },
+	{ "max-errors", 0, OPT_NUM, &W.max_errors, 1, 1000, "n" },
+	{ "max-rcpt", 0, OPT_NUM, &W.max_rcpt, 1, 100000, "n" },
+	{ "qmail-queue", 'Q', OPT_FLAG, &W.qmail_queue, 0, 0, NULL },
+	{ "relayclient", 0, OPT_STR, &W.relayclient, 0, 0, "value" },
+	{ "resolver", 'r', OPT_STR, &W.resolver, 0, 0, "spec" },
+	{ "server-timeout", 0, OPT_DURATION, &W.server_timeout, 1, 3600, "time" },
+	{ "session-timeout", 0, OPT_DURATION, &W.session_timeout, 1, 86400, "time" },
+	{ "smtps", 0, OPT_FLAG, &W.smtps, 0, 0, NULL },
+	{ "statedir", 'd', OPT_STR, &W.statedir, 0, 0, "dir" },
+	{ "step-timeout", 0, OPT_DURATION, &W.step_timeout, 1, 3600, "time" },
+	{ "tls-cert", 0, OPT_STR, &W.tls_cert, 0, 0, "file" },
+	{ "tls-key", 0, OPT_STR, &W.tls_key, 0, 0, "file" },
+	OPT_END
+};
+
+void
+wrap_usage(void)
+{
+	fprintf(stderr,
+	    "usage: %s [-c file] [-C chain] [-H hostname] [option ...] "
+	    "[--] server [arg ...]\n"
+	    "       %s -Q [-c file] [-C chain] [--] [qmail-queue]\n",
+	    PROG, PROG);
+	/* Under tcpserver the client reads this: a reply line, then 111. */
+	printf("421 4.3.0 temporary failure (usage error)\r\n");
+	exit(EXIT_DEFER);
+}
+
+static void
+set_defaults(struct wrap *w)
+{
+	static char host[256];
+
+	if (gethostname(host, sizeof(host) - 1) == -1)
+		strlcpy(host, "localhost", sizeof(host));
+	w->hostname = host;
+	w->statedir = getenv("MG_STATEDIR");
+	if (w->statedir == NULL || *w->statedir == '\0')
+		w->statedir = "/var/lib/mailguard";
+	w->relayclient = "";
+	w->step_timeout = 30;
+	w->server_timeout = 600;	/* RFC 5321 section 4.5.3.2.6 */
+	w->idle_timeout = 300;		/* RFC 5321 section 4.5.3.2.7 */
+	w->session_timeout = 3600;
+	w->auth_delay = 5;
+	w->max_commands = 10000;
+	w->max_errors = 10;
+	w->max_rcpt = 100;		/* RFC 5321 section 4.5.3.1.8 */
+	w->lock_timeout = 2000;
+	w->dyn_action = ACT_DEFER;
+	w->dyn_block = 3600;
+	w->dyn_max_block = 7 * 86400;
+	w->dyn_memory = 30 * 86400;
+	w->dyn_factor = 2;
+	w->dyn_v4 = 32;
+	w->dyn_v6 = 64;
+	w->spid = -1;
+	w->sin = w->sout = -1;
+	w->in = 0;
+	w->out = 1;
+}
+
+static int
+acquire(struct wrap *w, struct mgerr *e)
+{
+	const char *ip = getenv("TCPREMOTEIP");
+
+	if (w->chain_file != NULL && chain_load(&w->chain, w->chain_file,
+	    e) == -1)
+		return -1;
+	if (setup_dyn(w, e) == -1)
+		return -1;
+	if (chain_env_init(&w->env, environ) == -1) {
+		mgerr_set(e, "out of memory");
+		return -1;
+	}
+	strlcpy(w->ip, ip != NULL && *ip != '\0' ? ip : "unknown",
+	    sizeof(w->ip));
+	w->have_ip = ip != NULL && ip_parse(ip, &w->ipa, e) == 0;
+	mgerr_clear(e);
+	if (!w->qmail_queue && tls_setup(w, e) == -1)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char qqpath[] = "/var/qmail/bin/qmail-queue";
+	static char *qq[] = { qqpath, NULL };
+	struct mgerr e;
+	int first;
+
+	log_init(PROG);
+	set_defaults(&W);
+	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
+		log_error("%s", e.msg);
+		wrap_usage();
+	}
+	W.server_argv = argv + first;
+	if (argc == first) {
+		if (!W.qmail_queue) {
+			log_error("no server to run");
+			wrap_usage();
+		}
+		W.server_argv = qq;
+	}
+	/* A dead peer shows as EPIPE on write, not as a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	if (acquire(&W, &e) == -1) {
+		log_error("%s", e.msg);
+		if (W.qmail_queue)
+			return 81;
+		printf("421 4.3.0 temporary failure (configuration)\r\n");
+		return EXIT_DEFER;
+	}
+	if (W.qmail_queue)
+		return qq_main(&W);
+	W.start = chain_now_ms();
+	W.deadline = W.start + W.session_timeout * 1000;
+	return session(&W);
+}

@@ -1,0 +1,117 @@
+/*
+ * mg-wrap as $QMAILQUEUE (qmail-queue(8)): the message on fd 0, the
+ * envelope on fd 1 ("Fsender\0Trcpt\0...\0").  The [data] steps judge
+ * the message; on accept their header fields go on top and the next
+ * qmail-queue is exec'd with the same interface.  Exit codes are
+ * qmail-queue's: 31 permanent refusal (554), 71 temporary refusal (451),
+ * 54 unable to read the message or envelope, 81 internal error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "wrap.h"
+
+#define QQ_ENVELOPE_MAX	(1024 * 1024)
+
+static int
+tmpfd(void)
+{
+	char path[4096];
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/mg-wrap.XXXXXX",
+	    dir != NULL && *dir != '\0' ? dir : "/tmp");
+	if ((fd = mkstemp(path)) != -1)
+		unlink(path);
+	return fd;
+}
+
+static int
+copy(int from, int to, const char *head)
+{
+	char buf[16384];
+	ssize_t n;
+	size_t hl = head != NULL ? strlen(head) : 0;
+
+	if (hl > 0 && write(to, head, hl) != (ssize_t)hl)
+		return -1;
+	while ((n = read(from, buf, sizeof(buf))) > 0)
+		if (write(to, buf, (size_t)n) != n)
+			return -1;
+	return n == 0 ? 0 : -1;
+}
+
+/* Reads the envelope into env (len bytes); -1 when short or malformed. */
+static char *
+read_envelope(size_t *len)
+{
+	char *env = malloc(QQ_ENVELOPE_MAX);
+	size_t n = 0;
+	ssize_t k;
+
+	if (env == NULL)
+		return NULL;
+	while (n < QQ_ENVELOPE_MAX && (k = read(1, env + n,
+	    QQ_ENVELOPE_MAX - n)) > 0)
+		n += (size_t)k;
+	/* It must end in the empty entry: "...\0\0". */
+	if (n < 3 || env[0] != 'F' || env[n - 1] != '\0' ||
+	    env[n - 2] != '\0') {
+		free(env);
+		return NULL;
+	}
+	*len = n;
+	return env;
+}
+
+static void
+envelope_fields(struct wrap *w, const char *env, size_t len)
+{
+	const char *p = env;
+
+	strlcpy(w->from, p + 1, sizeof(w->from));
+	w->in_mail = 1;
+	for (p += strlen(p) + 1; p < env + len && *p == 'T';
+	    p += strlen(p) + 1) {
+		strlcpy(w->rcpt, p + 1, sizeof(w->rcpt));
+		w->nrcpt++;
+	}
+}
+
+int
+qq_main(struct wrap *w)
+{
+	char *env;
+	size_t envlen;
+	int msg, out, efd, code;
+
+	if ((msg = tmpfd()) == -1 || copy(0, msg, NULL) == -1 ||
+	    (env = read_envelope(&envlen)) == NULL) {
+		log_error("read the message or envelope: %s",
+		    strerror(errno));
+		return 54;
+	}
+	envelope_fields(w, env, envlen);
+	if ((code = run_stage(w, CHAIN_DATA, msg)) != 0) {
+		w->olen = 0;	/* no client: the reply was logged */
+		return code / 100 == 5 ? 31 : 71;
+	}
+	if ((out = tmpfd()) == -1 || (efd = tmpfd()) == -1 ||
+	    lseek(msg, 0, SEEK_SET) == -1 || copy(msg, out, w->thdr) == -1 ||
+	    write(efd, env, envlen) != (ssize_t)envlen ||
+	    lseek(out, 0, SEEK_SET) == -1 || lseek(efd, 0, SEEK_SET) == -1 ||
+	    dup2(out, 0) == -1 || dup2(efd, 1) == -1) {
+		log_error("spool: %s", strerror(errno));
+		return 81;
+	}
+	closefrom(3);
+	log_decision(w, "data", "qmail-queue", "accept", NULL, NULL);
+	execvp(w->server_argv[0], w->server_argv);
+	log_error("run %s: %s", w->server_argv[0], strerror(errno));
+	return 81;
+}

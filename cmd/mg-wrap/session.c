@@ -1,0 +1,391 @@
+/*
+ * mg-wrap's SMTP session with the client (RFC 5321): the greeting, the
+ * command loop, and the relaying of MAIL and RCPT to the real server.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "wrap.h"
+
+void
+cl_bye(struct wrap *w, const char *end)
+{
+	struct logline l;
+	int64_t ms = chain_now_ms() - w->start;
+
+	cl_flush(w);
+	srv_stop(w, 1);
+	if (w->end == NULL)
+		w->end = end;
+	log_begin(&l);
+	log_kv(&l, "session", "end");
+	log_kv(&l, "ip", w->ip);
+	if (w->helo_done)
+		log_kv(&l, "helo", w->helo);
+	if (w->tls_info[0] != '\0')
+		log_kv(&l, "tls", w->tls_info);
+	if (w->auth_user[0] != '\0')
+		log_kv(&l, "auth", w->auth_user);
+	log_kvi(&l, "commands", w->ncmd);
+	log_kvi(&l, "messages", w->nmsg);
+	log_kvi(&l, "refused", w->nrefused);
+	log_kvi(&l, "ms", (long long)ms);
+	log_kv(&l, "end", w->end);
+	log_kvi(&l, "pid", (long long)getpid());
+	log_end(&l);
+	exit(0);
+}
+
+void
+txn_reset(struct wrap *w)
+{
+	w->in_mail = 0;
+	w->from[0] = w->rcpt[0] = '\0';
+	w->nrcpt = 0;
+	w->thdr[0] = '\0';
+}
+
+/* Reads a command line; ends the session on EOF, timeout or abuse. */
+static int
+next_command(struct wrap *w, char *line, size_t cap)
+{
+	struct smtp_line ln;
+	int rc, toolong = 0;
+
+	for (;;) {
+		rc = cl_line(w, &ln);
+		if (rc == 0 || rc == -1)
+			cl_bye(w, rc == 0 ? "eof" : "error");
+		if (rc == -2) {
+			cl_reply(w, "421 4.4.2 %s timeout, closing "
+			    "connection", w->hostname);
+			cl_bye(w, "timeout");
+		}
+		if (ln.eol == SMTP_EOL_NONE) {
+			toolong = 1;
+			continue;
+		}
+		break;
+	}
+	if (++w->ncmd > w->max_commands) {
+		cl_reply(w, "421 4.7.0 %s too many commands, closing "
+		    "connection", w->hostname);
+		cl_bye(w, "too-many-commands");
+	}
+	if (toolong || ln.len >= cap) {
+		/* RFC 5321 section 4.5.3.1.4. */
+		cl_puts(w, "500 5.5.2 line too long");
+		return -1;
+	}
+	if (ln.nul > 0) {
+		cl_puts(w, "500 5.5.2 NUL byte in command");
+		return -1;
+	}
+	memcpy(line, ln.p, ln.len);
+	line[ln.len] = '\0';
+	return 0;
+}
+
+static void
+bad(struct wrap *w, const char *reply)
+{
+	cl_puts(w, reply);
+	if (++w->nerr >= w->max_errors) {
+		cl_reply(w, "421 4.7.0 %s too many errors, closing "
+		    "connection", w->hostname);
+		cl_bye(w, "too-many-errors");
+	}
+}
+
+static void
+ehlo_reply(struct wrap *w)
+{
+	cl_reply(w, "250-%s", w->hostname);
+	cl_puts(w, "250-PIPELINING");
+	cl_puts(w, "250-8BITMIME");
+	if (w->databytes > 0)
+		cl_reply(w, "250-SIZE %lld", w->databytes);
+	else
+		cl_puts(w, "250-SIZE");
+	if (w->tls_ctx != NULL && w->ssl == NULL)
+		cl_puts(w, "250-STARTTLS");
+	if (auth_offered(w))
+		cl_puts(w, "250-AUTH PLAIN LOGIN");
+	cl_puts(w, "250 ENHANCEDSTATUSCODES");
+}
+
+static void
+cmd_helo(struct wrap *w, const char *verb, const char *arg)
+{
+	size_t i;
+
+	if (*arg == '\0' || strlen(arg) >= sizeof(w->helo)) {
+		bad(w, "501 5.5.4 syntax: HELO hostname");
+		return;
+	}
+	for (i = 0; arg[i] != '\0'; i++)
+		if ((unsigned char)arg[i] < ' ' || arg[i] == 0x7f) {
+			bad(w, "501 5.5.4 bad HELO argument");
+			return;
+		}
+	/* RFC 5321 section 4.1.4: HELO/EHLO resets the transaction. */
+	txn_reset(w);
+	strlcpy(w->helo, arg, sizeof(w->helo));
+	w->ehlo = verb[0] == 'E';
+	w->helo_done = 1;
+	if (srv_running(w))
+		srv_stop(w, 1);
+	if (run_stage(w, CHAIN_HELO, -1) != 0) {
+		w->helo_done = 0;
+		w->nrefused++;
+		return;
+	}
+	if (w->ehlo)
+		ehlo_reply(w);
+	else
+		cl_reply(w, "250 %s", w->hostname);
+}
+
+/* Sends the command on to the real server (started on first use). */
+static int
+relay(struct wrap *w, const char *line)
+{
+	int code;
+
+	if (!srv_running(w) && srv_start(w) == -1) {
+		cl_puts(w, "451 4.3.0 temporary failure (server unavailable)");
+		return 451;
+	}
+	if ((code = srv_cmd(w, line)) == -1) {
+		cl_puts(w, "451 4.3.0 temporary failure (server died)");
+		return 451;
+	}
+	srv_relay(w);
+	return code;
+}
+
+static void
+cmd_mail(struct wrap *w, const char *arg)
+{
+	char path[ADDR_PATH_MAX + 8], val[32], line[sizeof(((struct wrap *)0)->from) + 16];
+	const char *params;
+	struct mailaddr a;
+	struct mgerr e;
+	long long size;
+
+	if (!w->helo_done) {
+		bad(w, "503 5.5.1 send HELO or EHLO first");
+		return;
+	}
+	if (w->in_mail) {
+		bad(w, "503 5.5.1 nested MAIL command");
+		return;
+	}
+	if (smtp_path_arg(arg, "FROM:", path, sizeof(path), &params) == -1 ||
+	    addr_parse(path, &a, &e) == -1) {
+		bad(w, "501 5.1.7 bad sender address syntax");
+		return;
+	}
+	/* RFC 1870 section 6.3: refuse a declared size over the limit. */
+	if (w->databytes > 0 && smtp_param(params, "SIZE", val, sizeof(val))
+	    && (size = strtoll(val, NULL, 10)) > w->databytes) {
+		cl_reply(w, "552 5.3.4 message size exceeds fixed limit");
+		return;
+	}
+	w->in_mail = 1;
+	strlcpy(w->from, a.addr, sizeof(w->from));
+	w->thdr[0] = '\0';
+	if (run_stage(w, CHAIN_MAIL, -1) != 0) {
+		w->nrefused++;
+		txn_reset(w);
+		return;
+	}
+	snprintf(line, sizeof(line), "MAIL FROM:<%s>", a.addr);
+	if (relay(w, line) / 100 != 2) {
+		log_decision(w, "mail", "server", "refused", w->sreply, NULL);
+		txn_reset(w);
+	}
+}
+
+static void
+cmd_rcpt(struct wrap *w, const char *arg)
+{
+	char path[ADDR_PATH_MAX + 8], line[sizeof(((struct wrap *)0)->from) + 16];
+	const char *params;
+	struct mailaddr a;
+	struct mgerr e;
+	int code;
+
+	if (!w->in_mail) {
+		bad(w, "503 5.5.1 need MAIL before RCPT");
+		return;
+	}
+	if (smtp_path_arg(arg, "TO:", path, sizeof(path), &params) == -1 ||
+	    addr_parse(path, &a, &e) == -1 || a.null) {
+		bad(w, "501 5.1.3 bad recipient address syntax");
+		return;
+	}
+	if (w->nrcpt >= w->max_rcpt) {
+		/* RFC 5321 section 4.5.3.1.10. */
+		cl_puts(w, "452 4.5.3 too many recipients");
+		return;
+	}
+	strlcpy(w->rcpt, a.addr, sizeof(w->rcpt));
+	if (run_stage(w, CHAIN_RCPT, -1) != 0) {
+		w->nrefused++;
+		return;
+	}
+	snprintf(line, sizeof(line), "RCPT TO:<%s>", a.addr);
+	code = relay(w, line);
+	if (code / 100 == 2) {
+		w->nrcpt++;
+		return;
+	}
+	log_decision(w, "rcpt", "server", "refused", w->sreply, NULL);
+	if (code == 550)
+		dyn_event(w, "unknown-rcpt");
+}
+
+static void
+cmd_rset(struct wrap *w)
+{
+	txn_reset(w);
+	dyn_event(w, "rset");
+	if (srv_running(w) && srv_cmd(w, "RSET") / 100 != 2)
+		srv_stop(w, 0);
+	cl_puts(w, "250 2.0.0 ok");
+}
+
+static void
+cmd_starttls(struct wrap *w)
+{
+	if (w->tls_ctx == NULL || w->ssl != NULL) {
+		bad(w, "502 5.5.1 STARTTLS not available");
+		return;
+	}
+	cl_puts(w, "220 2.0.0 ready to start TLS");
+	cl_flush(w);
+	/* RFC 3207 section 6: nothing sent before the handshake counts. */
+	smtp_rd_discard(&w->crd);
+	if (tls_start(w) == -1)
+		cl_bye(w, "tls-failed");
+	/* RFC 3207 section 4.2: forget what the client said before. */
+	txn_reset(w);
+	w->helo_done = 0;
+	srv_stop(w, 1);
+}
+
+static void
+dispatch(struct wrap *w, const char *verb, const char *arg)
+{
+	if (strcmp(verb, "EHLO") == 0 || strcmp(verb, "HELO") == 0)
+		cmd_helo(w, verb, arg);
+	else if (strcmp(verb, "MAIL") == 0)
+		cmd_mail(w, arg);
+	else if (strcmp(verb, "RCPT") == 0)
+		cmd_rcpt(w, arg);
+	else if (strcmp(verb, "DATA") == 0)
+		cmd_data(w);
+	else if (strcmp(verb, "RSET") == 0)
+		cmd_rset(w);
+	else if (strcmp(verb, "NOOP") == 0)
+		cl_puts(w, "250 2.0.0 ok");
+	else if (strcmp(verb, "QUIT") == 0) {
+		cl_reply(w, "221 2.0.0 %s closing connection", w->hostname);
+		cl_bye(w, "quit");
+	} else if (strcmp(verb, "STARTTLS") == 0)
+		cmd_starttls(w);
+	else if (strcmp(verb, "AUTH") == 0)
+		cmd_auth(w, arg);
+	else if (strcmp(verb, "VRFY") == 0)
+		cl_puts(w, "252 2.1.5 send some mail, I will try my best");
+	else if (strcmp(verb, "HELP") == 0)
+		cl_puts(w, "214 2.0.0 see RFC 5321");
+	else
+		bad(w, "502 5.5.2 unimplemented");
+}
+
+/*
+ * A refused session, the way rblsmtpd answers: greet, then give the
+ * reason to every command but HELO, EHLO, NOOP, RSET and QUIT (and MAIL
+ * with --block-at-rcpt, so the log shows sender and recipient).
+ */
+static void
+refused_session(struct wrap *w, const char *reply)
+{
+	char line[SMTP_CMD_MAX + 1], verb[16];
+	const char *arg;
+
+	cl_reply(w, "220 %s ESMTP", w->hostname);
+	for (;;) {
+		if (next_command(w, line, sizeof(line)) == -1 ||
+		    smtp_verb(line, verb, sizeof(verb), &arg) == -1)
+			continue;
+		if (strcmp(verb, "QUIT") == 0) {
+			cl_reply(w, "221 2.0.0 %s closing connection",
+			    w->hostname);
+			cl_bye(w, "refused");
+		}
+		if (strcmp(verb, "HELO") == 0 || strcmp(verb, "EHLO") == 0 ||
+		    strcmp(verb, "NOOP") == 0 || strcmp(verb, "RSET") == 0 ||
+		    (w->wait_rcpt && strcmp(verb, "MAIL") == 0)) {
+			cl_reply(w, "250 %s", w->hostname);
+			continue;
+		}
+		log_decision(w, "connect", "refused", "reject", reply, verb);
+		cl_puts(w, reply);
+		if (reply[0] == '4' && reply[1] == '2' && reply[2] == '1')
+			cl_bye(w, "refused");
+	}
+}
+
+static void
+pregreet(struct wrap *w)
+{
+	if (w->greet_delay <= 0 || !cl_talks(w, w->greet_delay * 1000))
+		return;
+	log_decision(w, "connect", "pregreet", "reject",
+	    "554 5.5.1 talked before the greeting", NULL);
+	dyn_event(w, "pregreet");
+	cl_puts(w, "554 5.5.1 protocol error: talked before the greeting");
+	cl_bye(w, "pregreet");
+}
+
+int
+session(struct wrap *w)
+{
+	char line[SMTP_CMD_MAX + 1], verb[16], reply[SMTP_REPLY_MAX];
+	const char *arg;
+
+	smtp_rd_init(&w->crd, SMTP_CMD_MAX);
+	dyn_event(w, "connect");
+	if (dyn_blocked(w, reply, sizeof(reply))) {
+		log_decision(w, "connect", "dynamic", "block", reply, NULL);
+		refused_session(w, reply);
+	}
+	pregreet(w);
+	if (w->smtps && tls_start(w) == -1)
+		cl_bye(w, "tls-failed");
+	if (run_stage(w, CHAIN_CONNECT, -1) != 0) {
+		/* run_stage queued the reply; answer with it throughout. */
+		strlcpy(reply, w->obuf, sizeof(reply));
+		reply[strcspn(reply, "\r\n")] = '\0';
+		w->olen = 0;
+		refused_session(w, reply);
+	}
+	cl_reply(w, "220 %s ESMTP", w->hostname);
+	for (;;) {
+		if (next_command(w, line, sizeof(line)) == -1)
+			continue;
+		if (smtp_verb(line, verb, sizeof(verb), &arg) == -1) {
+			bad(w, "500 5.5.2 syntax error");
+			continue;
+		}
+		dispatch(w, verb, arg);
+	}
+}

@@ -1,0 +1,302 @@
+/*
+ * mg-wrap's chain stages, header fields, decision log lines, and the
+ * dynamic screen (dyn.h): the block check at connect and the events.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "num.h"
+#include "reply.h"
+#include "state.h"
+#include "wrap.h"
+
+void
+log_decision(struct wrap *w, const char *stage, const char *step,
+    const char *decision, const char *reply, const char *why)
+{
+	struct logline l;
+	char first[SMTP_REPLY_MAX];
+
+	log_begin(&l);
+	log_kv(&l, "stage", stage);
+	if (step != NULL)
+		log_kv(&l, "step", step);
+	log_kv(&l, "decision", decision);
+	log_kv(&l, "ip", w->ip);
+	if (w->helo_done)
+		log_kv(&l, "helo", w->helo);
+	if (w->auth_user[0] != '\0')
+		log_kv(&l, "auth", w->auth_user);
+	if (w->in_mail)
+		log_kv(&l, "from", w->from);
+	if (w->rcpt[0] != '\0')
+		log_kv(&l, "rcpt", w->rcpt);
+	if (reply != NULL && reply[0] != '\0') {
+		/* The last line of a multi-line reply says the most. */
+		const char *nl = strrchr(reply, '\n');
+
+		if (nl != NULL && nl[1] == '\0')
+			while (nl > reply && nl[-1] != '\n')
+				nl--;
+		strlcpy(first, nl != NULL && nl != reply ? nl : reply,
+		    sizeof(first));
+		first[strcspn(first, "\n")] = '\0';
+		log_kv(&l, "reply", first);
+	}
+	if (why != NULL)
+		log_kv(&l, "why", why);
+	log_kvi(&l, "pid", (long long)getpid());
+	log_end(&l);
+}
+
+/* 1 if the field (with its continuation lines) is in buf already. */
+static int
+has_field(const char *buf, const char *f, size_t n)
+{
+	const char *p = buf;
+
+	while ((p = strstr(p, f)) != NULL) {
+		if ((p == buf || p[-1] == '\n') && strncmp(p, f, n) == 0 &&
+		    (p[n] == '\0' || (p[n] != ' ' && p[n] != '\t')))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/*
+ * Appends the fields in `fields' (LF-ended) to buf, skipping one that is
+ * there already (the same step run for each recipient).  Returns the
+ * fields dropped for lack of room.
+ */
+int
+hdr_add(char *buf, size_t cap, const char *fields)
+{
+	const char *p = fields, *q;
+	size_t n, len = strlen(buf);
+	char f[WRAP_HDR_MAX];
+	int dropped = 0;
+
+	while (*p != '\0') {
+		for (q = p; (q = strchr(q, '\n')) != NULL && (q[1] == ' ' ||
+		    q[1] == '\t'); q++)
+			;
+		n = q != NULL ? (size_t)(q - p) + 1 : strlen(p);
+		if (n >= sizeof(f))
+			n = sizeof(f) - 1;
+		memcpy(f, p, n);
+		f[n] = '\0';
+		p += n;
+		if (has_field(buf, f, n))
+			continue;
+		if (len + n + 1 > cap) {
+			dropped++;
+			continue;
+		}
+		memcpy(buf + len, f, n + 1);
+		len += n;
+	}
+	return dropped;
+}
+
+static int
+stage_env(struct wrap *w)
+{
+	char n[32];
+	struct chain_env *e = &w->env;
+
+	snprintf(n, sizeof(n), "%lld", w->nrcpt);
+	if (chain_env_set(e, "SMTPHELOHOST", w->helo_done ? w->helo : NULL)
+	    == -1 ||
+	    chain_env_set(e, "SMTPMAILFROM", w->in_mail ? w->from : NULL)
+	    == -1 ||
+	    chain_env_set(e, "SMTPRCPTTO", w->rcpt[0] ? w->rcpt : NULL)
+	    == -1 ||
+	    chain_env_set(e, "SMTPRCPTCOUNT", w->in_mail ? n : NULL) == -1 ||
+	    chain_env_set(e, "MG_AUTHRES", w->authres[0] ? w->authres :
+	    NULL) == -1)
+		return -1;
+	if (w->auth_user[0] != '\0' &&
+	    (chain_env_set(e, "SMTPAUTHUSER", w->auth_user) == -1 ||
+	    chain_env_set(e, "RELAYCLIENT", w->relayclient) == -1))
+		return -1;
+	return 0;
+}
+
+int
+run_stage(struct wrap *w, enum chain_stage st, int spool)
+{
+	const char *sname = chain_stage_name(st);
+	struct chain_result *res;
+	struct mgerr e;
+	size_t i;
+	int code = 0;
+
+	if (w->chain.n[st] == 0)
+		return 0;
+	if ((res = malloc(sizeof(*res))) == NULL || stage_env(w) == -1) {
+		free(res);
+		log_decision(w, sname, NULL, "defer", NULL, "out of memory");
+		cl_puts(w, "451 4.3.0 temporary failure (out of memory)");
+		return 451;
+	}
+	for (i = 0; i < w->chain.n[st] && code == 0; i++) {
+		const struct chain_step *s = &w->chain.step[st][i];
+
+		if (chain_run_step(s, w->env.v, spool,
+		    (unsigned)(w->step_timeout * 1000), res, &e) == -1)
+			log_error("run %s: %s", s->name, e.msg);
+		if (res->verdict == CHAIN_ACCEPT) {
+			log_decision(w, sname, s->name, "accept", NULL, NULL);
+			if (hdr_add(st <= CHAIN_HELO ? w->shdr : w->thdr,
+			    WRAP_HDR_MAX, res->headers) > 0)
+				log_warn("header fields of %s dropped: too "
+				    "many", s->name);
+			if (chain_authres_merge(w->authres,
+			    sizeof(w->authres), res->headers) > 0)
+				chain_env_set(&w->env, "MG_AUTHRES",
+				    w->authres);
+			continue;
+		}
+		log_decision(w, sname, s->name, res->failed ? "fail" :
+		    res->verdict == CHAIN_REJECT ? "reject" : "defer",
+		    res->reply, res->why);
+		cl_puts(w, res->reply);
+		code = res->code;
+	}
+	free(res);
+	return code;
+}
+
+/* --- the dynamic screen ----------------------------------------------- */
+
+int
+setup_dyn(struct wrap *w, struct mgerr *e)
+{
+	size_t i;
+
+	dyn_conf_defaults(&w->dyn);
+	w->dyn.block = w->dyn_block;
+	w->dyn.max_block = w->dyn_max_block;
+	w->dyn.memory = w->dyn_memory;
+	w->dyn.factor = (unsigned)w->dyn_factor;
+	w->dyn.v4_prefix = (unsigned)w->dyn_v4;
+	w->dyn.v6_prefix = (unsigned)w->dyn_v6;
+	if (w->dyn_rules_text.n == 0)
+		return 0;
+	w->rules = calloc(w->dyn_rules_text.n, sizeof(*w->rules));
+	if (w->rules == NULL) {
+		mgerr_set(e, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < w->dyn_rules_text.n; i++)
+		if (dyn_rule_parse(w->dyn_rules_text.v[i], &w->rules[i],
+		    e) == -1) {
+			struct mgerr sub = *e;
+
+			mgerr_set(e, "option --dyn-rule: %s", sub.msg);
+			return -1;
+		}
+	w->dyn.rules = w->rules;
+	w->dyn.nrules = w->dyn_rules_text.n;
+	return 0;
+}
+
+static int
+recorded(const struct wrap *w, const char *event)
+{
+	static const char *const def[] = { "auth-fail", "unknown-rcpt",
+	    "pregreet" };
+	size_t i;
+
+	if (w->dyn_record.n == 0) {
+		for (i = 0; i < sizeof(def) / sizeof(def[0]); i++)
+			if (strcmp(def[i], event) == 0)
+				return 1;
+		return 0;
+	}
+	for (i = 0; i < w->dyn_record.n; i++)
+		if (strcmp(w->dyn_record.v[i], event) == 0)
+			return 1;
+	return 0;
+}
+
+static struct state *
+open_store(struct wrap *w, int mode, struct mgerr *e)
+{
+	char path[4096];
+
+	if (state_path(w->statedir, "dynamic", path, sizeof(path), e) == -1)
+		return NULL;
+	return state_open(path, mode, (unsigned)w->lock_timeout, e);
+}
+
+void
+dyn_event(struct wrap *w, const char *event)
+{
+	struct state *st;
+	struct dyn_block b;
+	struct mgerr e;
+	struct logline l;
+	int rc;
+
+	if (!w->have_ip || !recorded(w, event))
+		return;
+	if ((st = open_store(w, STATE_RDWR, &e)) == NULL) {
+		log_warn("record %s: %s", event, e.msg);
+		return;
+	}
+	rc = dyn_record(st, &w->dyn, &w->ipa, event, time(NULL), &b, &e);
+	state_close(st);
+	if (rc == -1) {
+		log_warn("record %s: %s", event, e.msg);
+		return;
+	}
+	log_begin(&l);
+	log_kv(&l, "event", event);
+	log_kv(&l, "ip", w->ip);
+	if (rc == 2) {
+		log_kv(&l, "dynamic", "blocked");
+		log_kv(&l, "net", b.net);
+		log_kvi(&l, "offences", b.offences);
+	}
+	log_kvi(&l, "pid", (long long)getpid());
+	log_end(&l);
+}
+
+int
+dyn_blocked(struct wrap *w, char *reply, size_t cap)
+{
+	struct state *st;
+	struct dyn_block b;
+	struct mgerr e;
+	char left[32];
+	int64_t now = time(NULL);
+	int rc;
+
+	if (w->dyn_action == ACT_OFF || !w->have_ip)
+		return 0;
+	if ((st = open_store(w, STATE_RDONLY, &e)) == NULL)
+		rc = -1;
+	else {
+		rc = dyn_check(st, &w->dyn, &w->ipa, now, &b, &e);
+		state_close(st);
+	}
+	if (rc == -1) {
+		log_error("dynamic screen: %s", e.msg);
+		snprintf(reply, cap, "451 4.3.0 temporary failure "
+		    "(dynamic screen)");
+		return 1;
+	}
+	if (rc == 0)
+		return 0;
+	num_format_duration(b.until - now, left, sizeof(left));
+	snprintf(reply, cap, "%s %s is blocked for %s more (%s)",
+	    w->dyn_action == ACT_DEFER ? "451 4.7.1" : w->dyn_action ==
+	    ACT_DROP ? "554 5.7.1" : "550 5.7.1", b.net, left, b.reason);
+	return 1;
+}

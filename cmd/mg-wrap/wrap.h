@@ -1,0 +1,138 @@
+/*
+ * mg-wrap's state: its settings, the client connection (plain or TLS),
+ * the real SMTP server it starts, and the session and transaction.
+ * main.c (options), io.c (client and server I/O), session.c (commands),
+ * data.c (DATA), steps.c (the chain and the dynamic screen), auth.c
+ * (SMTP AUTH), tls.c (OpenSSL), qq.c (QMAILQUEUE mode).
+ */
+#ifndef MG_WRAP_H
+#define MG_WRAP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "chain.h"
+#include "dyn.h"
+#include "ip.h"
+#include "opt.h"
+#include "smtp.h"
+
+#define WRAP_HDR_MAX	16384	/* header fields kept per scope */
+
+struct wrap {
+	/* Settings. */
+	const char	*hostname, *statedir, *resolver, *chain_file;
+	const char	*checkpassword, *relayclient;
+	const char	*tls_cert, *tls_key;
+	int64_t		 step_timeout, server_timeout, idle_timeout;
+	int64_t		 session_timeout, greet_delay, auth_delay;
+	long long	 max_commands, max_rcpt, max_errors, databytes;
+	long long	 lock_timeout;
+	int		 auth_plain_ok, smtps, qmail_queue, wait_rcpt;
+	int		 dyn_action;
+	struct opt_list	 dyn_rules_text, dyn_record;
+	int64_t		 dyn_block, dyn_max_block, dyn_memory;
+	long long	 dyn_factor, dyn_v4, dyn_v6;
+	char		**server_argv;
+
+	/* Acquired. */
+	struct chain	 chain;
+	struct chain_env env;		/* the base environment */
+	struct dyn_conf	 dyn;
+	struct dyn_rule	*rules;
+	void		*tls_ctx;	/* SSL_CTX */
+
+	/* The client. */
+	int		 in, out;
+	void		*ssl;		/* SSL, once TLS is up */
+	char		 tls_info[96];
+	struct smtp_rd	 crd;
+	char		 obuf[8192];
+	size_t		 olen;
+	char		 ip[IP_STRLEN + 8];
+	struct ipaddr	 ipa;
+	int		 have_ip;
+
+	/* The real server. */
+	pid_t		 spid;
+	int		 sin, sout;	/* its stdin (we write), stdout */
+	struct smtp_rd	 srd;
+	char		 sreply[4096];	/* its last reply, CRLF lines */
+	size_t		 sreplylen;
+
+	/* The session. */
+	char		 helo[256];
+	int		 ehlo, helo_done;
+	char		 auth_user[256];
+	char		 authres[2048];	/* MG_AUTHRES */
+	char		 shdr[WRAP_HDR_MAX];	/* connect, helo, auth */
+	int64_t		 start, deadline;
+	long long	 ncmd, nerr, nmsg, nrefused;
+	const char	*end;		/* why the session ended */
+
+	/* The transaction. */
+	int		 in_mail;
+	char		 from[600], rcpt[600];
+	long long	 nrcpt;
+	char		 thdr[WRAP_HDR_MAX];	/* mail, rcpt, data */
+};
+
+/* main.c */
+void	wrap_usage(void) __attribute__((noreturn));
+
+/* io.c: the client. */
+void	cl_puts(struct wrap *w, const char *line);
+void	cl_reply(struct wrap *w, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	cl_flush(struct wrap *w);
+/* 1 line, 0 EOF, -1 error, -2 timeout. */
+int	cl_line(struct wrap *w, struct smtp_line *ln);
+/* 1 if the client sends within ms, 0 if not. */
+int	cl_talks(struct wrap *w, int64_t ms);
+void	cl_bye(struct wrap *w, const char *end) __attribute__((noreturn));
+
+/* io.c: the real server. */
+int	srv_running(const struct wrap *w);
+/* Starts it and replays HELO/EHLO; 0, or -1 (logged). */
+int	srv_start(struct wrap *w);
+/* Sends a line and reads the reply: its code, or -1 if it is gone. */
+int	srv_cmd(struct wrap *w, const char *line);
+int	srv_send(struct wrap *w, const char *buf, size_t len);
+int	srv_reply(struct wrap *w);
+/* Relays the server's last reply to the client. */
+void	srv_relay(struct wrap *w);
+void	srv_stop(struct wrap *w, int polite);
+
+/* steps.c */
+/* Runs a stage; 0 accepted, else the reply code sent to the client. */
+int	run_stage(struct wrap *w, enum chain_stage st, int spool);
+int	hdr_add(char *buf, size_t cap, const char *fields);
+void	dyn_event(struct wrap *w, const char *event);
+/* 1 and reason filled when the client is blocked. */
+int	dyn_blocked(struct wrap *w, char *reply, size_t cap);
+int	setup_dyn(struct wrap *w, struct mgerr *e);
+void	log_decision(struct wrap *w, const char *stage, const char *step,
+	    const char *decision, const char *reply, const char *why);
+
+/* session.c */
+int	session(struct wrap *w);
+void	txn_reset(struct wrap *w);
+
+/* data.c */
+void	cmd_data(struct wrap *w);
+
+/* auth.c */
+int	auth_offered(const struct wrap *w);
+void	cmd_auth(struct wrap *w, const char *arg);
+
+/* tls.c */
+int	tls_setup(struct wrap *w, struct mgerr *e);
+int	tls_start(struct wrap *w);
+ssize_t	tls_read(struct wrap *w, void *buf, size_t n);
+ssize_t	tls_write(struct wrap *w, const void *buf, size_t n);
+int	tls_pending(struct wrap *w);
+
+/* qq.c */
+int	qq_main(struct wrap *w);
+
+#endif

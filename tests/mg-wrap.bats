@@ -1,0 +1,395 @@
+#!/usr/bin/env bats
+# mg-wrap in front of a real SMTP server (qpsmtpd under tcpserver on
+# loopback), driven by swaks and raw pipelined clients.
+
+load lib/common
+load lib/smtpserver
+
+setup() {
+	common_setup
+	qp_setup
+	cat >"$T/chain" <<-'EOF2'
+	[rcpt]
+	: echo "X-Rcpt-Seen: $SMTPRCPTTO"
+	[data]
+	: echo "X-Data-Lines: $(wc -l)"
+	EOF2
+}
+
+teardown() {
+	server_stop
+	common_teardown
+}
+
+# --- contract -----------------------------------------------------------
+
+@test "mg-wrap answers a bad option with a 421 line and exit 111" {
+	run --separate-stderr mg-wrap --bogus -- /bin/true
+	assert_equal "$status" 111
+	assert_output $'421 4.3.0 temporary failure (usage error)\r'
+	[[ "$stderr" == *"mg-wrap: unknown option --bogus"* ]]
+}
+
+@test "mg-wrap defers every client when the chain file is broken" {
+	printf '[rcpt]\nprog "open\n' >"$T/bad"
+	run --separate-stderr mg-wrap -C "$T/bad" -- /bin/true
+	assert_equal "$status" 111
+	assert_output --partial "421 4.3.0 temporary failure (configuration)"
+	[[ "$stderr" == *"$T/bad:2: unbalanced quote"* ]]
+}
+
+# --- the whole path ---------------------------------------------------------
+
+@test "mg-wrap delivers through the real server with the steps' header fields" {
+	wrap_start -C "$T/chain"
+	smtp --from a@example.org --to user@example.test \
+	    --body $'hello\n.dotline\nend'
+	assert_success
+	assert_output --partial "<-  250 Queued!"
+	assert_equal "$(delivered)" 1
+	m=$(cat "$QP"/queue/msg.*)
+	[[ "$m" == *"X-Rcpt-Seen: user@example.test"* ]]
+	[[ "$m" == *"X-Data-Lines: "* ]]
+	[[ "$m" == *$'\n.dotline\n'* ]]
+	[ "$(od -An -c "$QP"/queue/env.* | tr -d ' \n')" = \
+	    'Fa@example.org\0Tuser@example.test\0\0' ]
+	sessions_done 1
+	grep -q 'stage=data step=server decision=accept' "$T/server.log"
+	grep -q 'session=end ip=127.0.0.1 .*messages=1 .*end=quit' "$T/server.log"
+}
+
+@test "mg-wrap runs several pipelined transactions in one session" {
+	wrap_start -C "$T/chain"
+	run raw <<-'EOF2'
+	EHLO client.test
+	MAIL FROM:<a@example.org>
+	RCPT TO:<one@example.test>
+	RCPT TO:<two@example.test>
+	DATA
+	Subject: first
+
+	one
+	.
+	MAIL FROM:<b@example.org>
+	RCPT TO:<three@example.test>
+	DATA
+	Subject: second
+
+	two
+	.
+	QUIT
+	EOF2
+	assert_output --partial "250-PIPELINING"
+	[ "$(grep -c '^250 Queued' <<<"$output")" = 2 ]
+	assert_output --partial "221 2.0.0 mx.test closing connection"
+	assert_equal "$(delivered)" 2
+	grep -l 'Subject: second' "$QP"/queue/msg.* | grep -q .
+	grep -q 'Tone@example.test' "$QP"/queue/env.*
+}
+
+@test "mg-wrap says EHLO with the extensions it supports" {
+	wrap_start --databytes 1000
+	run raw <<<$'EHLO c.test\r\nQUIT\r'
+	assert_line "220 mx.test ESMTP"
+	assert_line "250-mx.test"
+	assert_line "250-8BITMIME"
+	assert_line "250-SIZE 1000"
+	assert_line "250 ENHANCEDSTATUSCODES"
+	refute_output --partial "STARTTLS"
+	refute_output --partial "AUTH"
+}
+
+# --- each stage ------------------------------------------------------------
+
+@test "mg-wrap answers a connect-stage refusal the way rblsmtpd does" {
+	printf '[connect]\n: echo "451 4.7.1 go away"; exit 111\n' >"$T/c"
+	wrap_start -C "$T/c"
+	run raw <<<$'HELO c.test\r\nMAIL FROM:<a@b.test>\r\nQUIT\r'
+	assert_line "220 mx.test ESMTP"
+	assert_line "250 mx.test"
+	assert_line "451 4.7.1 go away"
+	assert_equal "$(delivered)" 0
+}
+
+@test "mg-wrap refuses a HELO that a helo step rejects" {
+	printf '[helo]\n: [ "$SMTPHELOHOST" = bad.test ] && { echo "550 5.7.1 bad helo"; exit 100; }; exit 0\n' >"$T/c"
+	wrap_start -C "$T/c"
+	run raw <<<$'HELO bad.test\r\nMAIL FROM:<a@b.test>\r\nHELO good.test\r\nQUIT\r'
+	assert_line "550 5.7.1 bad helo"
+	assert_line "503 5.5.1 send HELO or EHLO first"
+	assert_line "250 mx.test"
+}
+
+@test "mg-wrap rejects a blacklisted sender with mg-screen as a mail step" {
+	echo "spammer@bad.test" >"$T/bl"
+	printf '[mail]\nmg-screen --blacklist %s\n' "$T/bl" >"$T/c"
+	wrap_start -C "$T/c"
+	smtp --from spammer@bad.test --to user@example.test
+	assert_output --partial "<** 550 5.7.1"
+	assert_equal "$(delivered)" 0
+	smtp --from friend@good.test --to user@example.test
+	assert_output --partial "<-  250 Queued!"
+	assert_equal "$(delivered)" 1
+}
+
+@test "mg-wrap gives a rcpt step's rejection and deferral to the client" {
+	cat >"$T/c" <<-'EOF2'
+	[rcpt]
+	: case $SMTPRCPTTO in no@*) echo "550 5.1.1 no such user"; exit 100;; later@*) echo "451 4.7.1 greylisted"; exit 111;; esac
+	EOF2
+	wrap_start -C "$T/c"
+	run raw <<-'EOF2'
+	EHLO c.test
+	MAIL FROM:<a@b.test>
+	RCPT TO:<no@example.test>
+	RCPT TO:<later@example.test>
+	RCPT TO:<yes@example.test>
+	DATA
+	.
+	QUIT
+	EOF2
+	assert_line "550 5.1.1 no such user"
+	assert_line "451 4.7.1 greylisted"
+	assert_output --partial "250 Queued"
+	grep -q 'Tyes@example.test\x00\x00' "$QP"/queue/env.* ||
+	    [ "$(tr '\0' ' ' <"$QP"/queue/env.*)" = "Fa@b.test Tyes@example.test  " ]
+}
+
+@test "mg-wrap refuses a message that a data step rejects and delivers nothing" {
+	printf '[data]\n: grep -q VIRUS && { echo "554 5.7.1 infected"; exit 100; }; exit 0\n' >"$T/c"
+	wrap_start -C "$T/c"
+	smtp --from a@b.test --to user@example.test --body "a VIRUS here"
+	assert_output --partial "<** 554 5.7.1 infected"
+	assert_equal "$(delivered)" 0
+	smtp --from a@b.test --to user@example.test --body "clean"
+	assert_output --partial "<-  250 Queued!"
+	assert_equal "$(delivered)" 1
+}
+
+@test "mg-wrap gives later steps the results of earlier ones in MG_AUTHRES" {
+	cat >"$T/c" <<-'EOF2'
+	[mail]
+	: echo "Authentication-Results: mx.test; spf=pass smtp.mailfrom=b.test"
+	[rcpt]
+	: echo "X-Earlier: $MG_AUTHRES"
+	EOF2
+	wrap_start -C "$T/c"
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<-  250 Queued!"
+	grep -q '^X-Earlier: spf=pass smtp.mailfrom=b.test$' "$QP"/queue/msg.*
+	grep -q '^Authentication-Results: mx.test; spf=pass' "$QP"/queue/msg.*
+}
+
+# --- faults: no 250 for mail the server did not take -------------------------
+
+@test "mg-wrap kills a hanging step at the timeout and defers" {
+	printf '[rcpt]\n: sleep 60\n' >"$T/c"
+	wrap_start -C "$T/c" --step-timeout 1
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<** 451 4.3.0 temporary failure"
+	assert_equal "$(delivered)" 0
+	sessions_done 1
+	grep -q 'step=sh decision=fail .*why=timeout' "$T/server.log"
+}
+
+@test "mg-wrap defers when a step crashes" {
+	printf '[data]\n: kill -SEGV $$\n' >"$T/c"
+	wrap_start -C "$T/c"
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<** 451 4.3.0 temporary failure"
+	refute_output --partial "250 Queued"
+	assert_equal "$(delivered)" 0
+}
+
+@test "mg-wrap gives 451, never 250, when the server dies in DATA" {
+	export FAKEQQ_CRASH=1
+	wrap_start -C "$T/chain"
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<** 451 4.3.0 temporary failure (server died)"
+	refute_output --partial "<-  250 Queued"
+	assert_equal "$(delivered)" 0
+}
+
+@test "mg-wrap relays the server's refusal of a message, not a 250" {
+	export FAKEQQ_EXIT=31
+	wrap_start
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<** 451"
+	refute_output --partial "<-  250 Queued"
+}
+
+@test "mg-wrap delivers nothing when the client disconnects in DATA" {
+	wrap_start -C "$T/chain"
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\nSubject: cut\r\n\r\npartial' >&5
+	sleep 1
+	exec 5<&-
+	sessions_done 1
+	assert_equal "$(delivered)" 0
+	grep -q 'end=eof-in-data' "$T/server.log"
+}
+
+@test "mg-wrap refuses a bare LF in the message the way qmail does" {
+	wrap_start
+	run rawb < <(printf 'EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\nbare\nlf\r\n.\r\n')
+	assert_line "451 See http://pobox.com/~djb/docs/smtplf.html."
+	assert_equal "$(delivered)" 0
+}
+
+# --- limits -----------------------------------------------------------------
+
+@test "mg-wrap answers a 1 MB line and a NUL byte and goes on" {
+	wrap_start
+	run rawb < <(printf 'EHLO c.test\r\n'; head -c 1048576 /dev/zero | tr '\0' x;
+	    printf '\r\nNOOP\0x\r\nNOOP\r\nQUIT\r\n')
+	assert_line "500 5.5.2 line too long"
+	assert_line "500 5.5.2 NUL byte in command"
+	assert_line "250 2.0.0 ok"
+	assert_line "221 2.0.0 mx.test closing connection"
+}
+
+@test "mg-wrap ends a flood of pipelined commands at the limit" {
+	wrap_start --max-commands 50
+	run raw < <(for i in $(seq 1 2000); do printf 'NOOP\r\n'; done)
+	assert_line "421 4.7.0 mx.test too many commands, closing connection"
+	[ "$(grep -c '^250 2.0.0 ok' <<<"$output")" = 50 ]
+}
+
+@test "mg-wrap closes an idle session with 421" {
+	wrap_start --idle-timeout 1
+	run raw < <(printf 'EHLO c.test\r\n'; sleep 3)
+	assert_line "421 4.4.2 mx.test timeout, closing connection"
+}
+
+@test "mg-wrap refuses a client that talks before the greeting" {
+	wrap_start --greet-delay 2
+	run raw <<<$'EHLO early.test\r'
+	refute_line "220 mx.test ESMTP"
+	assert_line "554 5.5.1 protocol error: talked before the greeting"
+	sessions_done 1
+	grep -q 'event=pregreet ip=127.0.0.1' "$T/server.log"
+}
+
+# --- the dynamic screen -----------------------------------------------------------
+
+@test "mg-wrap records an unknown-rcpt event when the server refuses a recipient" {
+	wrap_start
+	smtp --from a@b.test --to someone@elsewhere.test
+	assert_output --partial "<** 550"
+	sessions_done 1
+	grep -q 'event=unknown-rcpt ip=127.0.0.1' "$T/server.log"
+	run --separate-stderr mg-screen --statedir "$T" list
+	assert_output --partial "unknown-rcpt"
+}
+
+@test "mg-wrap answers a client the dynamic screen blocked, rblsmtpd style" {
+	mg-screen --statedir "$T" block 127.0.0.1 --for 1h --reason "test block"
+	wrap_start
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<-  220 mx.test ESMTP"
+	assert_output --partial "<** 451 4.7.1 127.0.0.1/32 is blocked for"
+	assert_equal "$(delivered)" 0
+}
+
+# --- AUTH and TLS -----------------------------------------------------------
+
+tls_setup() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.test \
+	    -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	cat >"$T/checkpw" <<-'EOF2'
+	#!/bin/sh
+	# test checkpassword: alice/secret is good
+	IFS= read -r -d '' user <&3; IFS= read -r -d '' pass <&3
+	[ "$user" = alice ] && [ "$pass" = secret ] && exec "$@"
+	exit 1
+	EOF2
+	sed -i '1s|.*|#!/bin/bash|' "$T/checkpw"
+	chmod 755 "$T/checkpw"
+}
+
+@test "mg-wrap offers AUTH only after STARTTLS and authenticates through checkpassword" {
+	tls_setup
+	wrap_start --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
+	    --checkpassword "$T/checkpw /bin/true" --auth-delay 0 \
+	    --relayclient x
+	run raw <<<$'EHLO c.test\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nQUIT\r'
+	assert_line "250-STARTTLS"
+	refute_line "250-AUTH PLAIN LOGIN"
+	assert_line --partial "538 5.7.11"
+	smtp --tls --auth PLAIN --auth-user alice --auth-password secret \
+	    --from alice@example.org --to someone@elsewhere.test
+	assert_output --partial "<~  235 2.7.0"
+	assert_output --partial "<~  250 Queued!"
+	grep -q '^SMTPAUTHUSER=alice$' "$QP"/queue/environ.*
+	grep -q '^RELAYCLIENT=' "$QP"/queue/environ.*
+	grep -q '^Authentication-Results: mx.test; auth=pass smtp.auth=alice' \
+	    "$QP"/queue/msg.*
+	sessions_done 2
+	grep -q 'tls=on .*protocol=TLSv1.[23]' "$T/server.log"
+	! grep -q secret "$T/server.log"
+}
+
+@test "mg-wrap refuses a bad password with 535 and blocks a repeat offender" {
+	tls_setup
+	wrap_start --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
+	    --checkpassword "$T/checkpw /bin/true" --auth-delay 0 \
+	    --dyn-rule auth-fail:2/1h
+	smtp --tls --auth LOGIN --auth-user alice --auth-password wrong \
+	    --from alice@example.org --to u@example.test
+	assert_output --partial "535 5.7.8"
+	smtp --tls --auth LOGIN --auth-user alice --auth-password wrong2 \
+	    --from alice@example.org --to u@example.test
+	assert_output --partial "535 5.7.8"
+	smtp --from a@b.test --to u@example.test
+	assert_output --partial "<** 451 4.7.1 127.0.0.1/32 is blocked"
+	assert_equal "$(delivered)" 0
+	! grep -q wrong "$T/server.log"
+}
+
+@test "mg-wrap speaks implicit TLS with --smtps" {
+	tls_setup
+	wrap_start --smtps --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
+	smtp --tlsc --from a@b.test --to user@example.test
+	assert_output --partial "<~  250 Queued!"
+	assert_equal "$(delivered)" 1
+}
+
+# --- QMAILQUEUE mode ---------------------------------------------------------
+
+@test "mg-wrap as QMAILQUEUE adds the data steps' fields and runs the next queue" {
+	printf 'Subject: q\n\nbody\n' >"$T/msg"
+	printf 'Fa@b.test\0Tu@example.test\0\0' >"$T/env"
+	run --separate-stderr sh -c 'mg-wrap -Q -C "$1" -- "$2" <"$3" 1<"$4"' \
+	    - "$T/chain" "$QP/qq" "$T/msg" "$T/env"
+	assert_success
+	grep -q '^X-Data-Lines: 3$' "$QP"/queue/msg.*
+	grep -q '^Subject: q$' "$QP"/queue/msg.*
+	[ "$(tr '\0' ' ' <"$QP"/queue/env.*)" = "Fa@b.test Tu@example.test  " ]
+}
+
+@test "mg-wrap as QMAILQUEUE exits 31 on a rejection and 54 on a short envelope" {
+	printf '[data]\n: echo "554 5.7.1 no"; exit 100\n' >"$T/c"
+	printf 'Subject: q\n\nbody\n' >"$T/msg"
+	printf 'Fa@b.test\0Tu@example.test\0\0' >"$T/env"
+	run --separate-stderr sh -c 'mg-wrap -Q -C "$1" -- "$2" <"$3" 1<"$4"' \
+	    - "$T/c" "$QP/qq" "$T/msg" "$T/env"
+	assert_equal "$status" 31
+	printf 'Fa@b.test\0Tu@e' >"$T/env"
+	run --separate-stderr sh -c 'mg-wrap -Q -C "$1" -- "$2" <"$3" 1<"$4"' \
+	    - "$T/chain" "$QP/qq" "$T/msg" "$T/env"
+	assert_equal "$status" 54
+	assert_equal "$(delivered)" 0
+}
+
+# --- the demo ---------------------------------------------------------------
+
+@test "make demo's script drives mg-wrap in front of qpsmtpd and prints a table" {
+	run --separate-stderr bash "$TOP/examples/demo/run"
+	assert_success
+	assert_line --regexp '^a well-configured sender +delivered +250 Queued!'
+	assert_line --regexp '^a blacklisted sender +- +550 5\.7\.1 sender <promo@spam\.example>'
+	assert_line --regexp '^relaying to elsewhere, no AUTH +- +550 Relaying denied'
+	assert_line --regexp '^AUTH over STARTTLS, then relay +delivered +250 Queued!'
+	assert_line --regexp '^wrong password, try 3 +- +535 5\.7\.8'
+	assert_line --regexp '^the guesser, once more +- +451 4\.7\.1 192\.0\.2\.10/32 is blocked'
+}

@@ -1,0 +1,146 @@
+/* Unit tests of the chain runner (chain.h): parsing, running, verdicts. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "t.h"
+
+static void
+test_parse(void)
+{
+	struct chain c;
+	struct mgerr e;
+	const char *ok =
+	    "# a comment\n[connect]\nmg-screen --ip-rules /x\n\n"
+	    "[rcpt]\n  /usr/bin/prog 'a b' \"c \\\"d\\\"\" e # note\n"
+	    ": echo hi | cat\n[data]\r\nmg-dkim-verify\n";
+
+	memset(&c, 0, sizeof(c));
+	T_INT(chain_parse(&c, ok, strlen(ok), "f", &e), 0);
+	T_INT(c.n[CHAIN_CONNECT], 1);
+	T_INT(c.n[CHAIN_HELO], 0);
+	T_INT(c.n[CHAIN_RCPT], 2);
+	T_INT(c.n[CHAIN_DATA], 1);
+	T_STR(c.step[CHAIN_CONNECT][0].argv[2], "/x");
+	T_STR(c.step[CHAIN_RCPT][0].name, "prog");
+	T_STR(c.step[CHAIN_RCPT][0].argv[1], "a b");
+	T_STR(c.step[CHAIN_RCPT][0].argv[2], "c \"d\"");
+	T_STR(c.step[CHAIN_RCPT][0].argv[3], "e");
+	T_OK(c.step[CHAIN_RCPT][0].argv[4] == NULL);
+	T_STR(c.step[CHAIN_RCPT][1].argv[0], "/bin/sh");
+	T_STR(c.step[CHAIN_RCPT][1].argv[2], " echo hi | cat");
+	T_INT(c.step[CHAIN_DATA][0].line, 9);
+	chain_free(&c);
+
+	memset(&c, 0, sizeof(c));
+	T_INT(chain_parse(&c, "prog\n", 5, "f", &e), -1);
+	T_STR(e.msg, "f:1: command before any section");
+	T_INT(chain_parse(&c, "[rcpt]\n[bogus]\n", 15, "f", &e), -1);
+	T_OK(strstr(e.msg, "f:2: unknown section [bogus]") != NULL);
+	T_INT(chain_parse(&c, "[rcpt]\na 'b\n", 12, "f", &e), -1);
+	T_STR(e.msg, "f:2: unbalanced quote");
+	T_INT(chain_parse(&c, "[data]\na\0b\n", 11, "f", &e), -1);
+	T_STR(e.msg, "f:2: NUL byte");
+	T_INT(chain_parse(&c, "[connection]\nx\n", 15, "f", &e), 0);
+	T_INT(c.n[CHAIN_CONNECT], 1);
+	chain_free(&c);
+}
+
+static void
+run(const char *script, struct chain_result *res, unsigned timeout,
+    struct chain_env *ce)
+{
+	struct chain c;
+	struct mgerr e;
+	char text[1024];
+
+	memset(&c, 0, sizeof(c));
+	snprintf(text, sizeof(text), "[rcpt]\n%s\n", script);
+	if (chain_parse(&c, text, strlen(text), "t", &e) == -1) {
+		T_STR(e.msg, "");
+		return;
+	}
+	chain_run_step(&c.step[CHAIN_RCPT][0], ce->v, -1, timeout, res, &e);
+	chain_free(&c);
+}
+
+static void
+test_run(void)
+{
+	struct chain_env ce;
+	struct chain_result r;
+	int64_t t0;
+
+	T_INT(chain_env_init(&ce, NULL), 0);
+	T_INT(chain_env_set(&ce, "SMTPRCPTTO", "a@b"), 0);
+	T_INT(chain_env_set(&ce, "PATH", "/usr/bin:/bin"), 0);
+	T_INT(chain_env_set(&ce, "GONE", "x"), 0);
+	T_INT(chain_env_set(&ce, "GONE", NULL), 0);
+	T_OK(chain_env_get(&ce, "GONE") == NULL);
+	T_STR(chain_env_get(&ce, "SMTPRCPTTO"), "a@b");
+
+	run(": printf 'X-Rcpt: %s\\r\\n\\tmore\\n' \"$SMTPRCPTTO\"", &r, 5000,
+	    &ce);
+	T_INT(r.verdict, CHAIN_ACCEPT);
+	T_STR(r.headers, "X-Rcpt: a@b\n\tmore\n");
+	run(": echo '550 5.7.1 no thanks'; exit 100", &r, 5000, &ce);
+	T_INT(r.verdict, CHAIN_REJECT);
+	T_STR(r.reply, "550 5.7.1 no thanks");
+	T_INT(r.code, 550);
+	run(": echo '451 4.7.1 later'; exit 111", &r, 5000, &ce);
+	T_INT(r.verdict, CHAIN_DEFER);
+	T_INT(r.failed, 0);
+	T_STR(r.reply, "451 4.7.1 later");
+	/* A 4xx line with exit 100 is not a rejection text. */
+	run(": echo '451 odd'; exit 100", &r, 5000, &ce);
+	T_STR(r.reply, "550 5.7.1 rejected by policy");
+	run(": exit 3", &r, 5000, &ce);
+	T_INT(r.verdict, CHAIN_DEFER);
+	T_INT(r.failed, 1);
+	T_STR(r.why, "exit 3");
+	T_STR(r.reply, "451 4.3.0 temporary failure");
+	run(": echo not a header", &r, 5000, &ce);
+	T_INT(r.failed, 1);
+	run(": kill -SEGV $$", &r, 5000, &ce);
+	T_STR(r.why, "signal 11");
+	run("/nonexistent/prog", &r, 5000, &ce);
+	T_STR(r.why, "exit 127");
+	t0 = chain_now_ms();
+	/* The step and the sleep it started are both killed. */
+	run(": sleep 30 & sleep 30", &r, 300, &ce);
+	T_OK(chain_now_ms() - t0 < 3000);
+	T_STR(r.why, "timeout");
+	T_INT(r.verdict, CHAIN_DEFER);
+	run(": head -c 40000 /dev/zero | tr '\\0' a", &r, 5000, &ce);
+	T_STR(r.why, "output too long");
+	chain_env_free(&ce);
+}
+
+static void
+test_authres(void)
+{
+	char dst[256] = "";
+
+	T_INT(chain_authres_merge(dst, sizeof(dst),
+	    "X-A: b\nAuthentication-Results: mx.test; spf=pass\n"
+	    "\tsmtp.mailfrom=a.test; iprev=pass smtp.remote-ip=192.0.2.1\n"), 2);
+	T_STR(dst, "spf=pass smtp.mailfrom=a.test; iprev=pass "
+	    "smtp.remote-ip=192.0.2.1");
+	T_INT(chain_authres_merge(dst, sizeof(dst),
+	    "Authentication-Results: mx.test; iprev=pass "
+	    "smtp.remote-ip=192.0.2.1; dkim=none\n"), 1);
+	T_STR(dst, "spf=pass smtp.mailfrom=a.test; iprev=pass "
+	    "smtp.remote-ip=192.0.2.1; dkim=none");
+	T_INT(chain_authres_merge(dst, sizeof(dst),
+	    "Authentication-Results: mx.test; none\n"), 0);
+}
+
+int
+main(void)
+{
+	test_parse();
+	test_run();
+	test_authres();
+	return t_done("test_chain");
+}
