@@ -7,7 +7,9 @@ load lib/common
 load lib/dnsserver
 
 PY=/usr/bin/python3
-TD=/work/shared/testdata
+# The public conformance data (tests/data/conformance/SOURCES.md says where
+# each file comes from and under which licence).
+TD=$TOP/tests/data/conformance
 
 setup_file() {
 	# Keys are slow to make: one set for the whole file.
