@@ -18,6 +18,7 @@ DEFS     = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 PKGCFLAGS := $(shell pkg-config --cflags libbsd-overlay ldns 2>/dev/null)
 PKGLIBS   := $(shell pkg-config --libs libbsd-overlay ldns 2>/dev/null)
 LDLIBS  += $(PKGLIBS) -lgdbm
+bin/mg-spf: LDLIBS += -lspf2
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

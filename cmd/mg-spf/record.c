@@ -1,0 +1,278 @@
+/*
+ * The syntax of a record, checked before libspf2 compiles it: libspf2
+ * accepts some records RFC 7208 section 12 forbids (an unknown
+ * mechanism's neighbours, a second redirect, a bad domain-end,
+ * non-ASCII bytes) and the result must be permerror (section 4.6).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+
+#include "spf.h"
+
+#define TERM_MAX	1024
+
+static int
+fail(char *why, size_t len, const char *term, const char *what)
+{
+	snprintf(why, len, "%.60s: %s", term, what);
+	return -1;
+}
+
+/*
+ * Section 7.1: macro-string = *( macro-expand / macro-literal ).  c, r
+ * and t are for exp= text only (section 7.3).  Returns the index after
+ * the last macro-expand, so domain-end can be told, or -1.
+ */
+static int
+macro_string(const char *s, size_t n, int *last_expand)
+{
+	size_t i = 0;
+	const char *letters = "slodiphv";
+
+	*last_expand = 0;
+	while (i < n) {
+		if (s[i] != '%') {
+			if ((unsigned char)s[i] < 0x21 ||
+			    (unsigned char)s[i] > 0x7e)
+				return -1;
+			i++;
+			*last_expand = 0;
+			continue;
+		}
+		if (i + 1 >= n)
+			return -1;
+		if (s[i + 1] == '%' || s[i + 1] == '_' || s[i + 1] == '-') {
+			i += 2;
+			*last_expand = 0;
+			continue;
+		}
+		if (s[i + 1] != '{' || i + 2 >= n ||
+		    strchr(letters, tolower((unsigned char)s[i + 2])) == NULL)
+			return -1;
+		i += 3;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i < n && (s[i] == 'r' || s[i] == 'R'))
+			i++;
+		while (i < n && strchr(".-+,/_=", s[i]) != NULL)
+			i++;
+		if (i >= n || s[i] != '}')
+			return -1;
+		i++;
+		*last_expand = 1;
+	}
+	return 0;
+}
+
+/* Section 7.1: toplabel, with or without the final dot. */
+static int
+toplabel_ok(const char *s, size_t n)
+{
+	size_t i, start;
+	int alpha = 0;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	for (start = n; start > 0 && s[start - 1] != '.'; start--)
+		;
+	if (start == 0 || start == n)	/* needs "." toplabel */
+		return 0;
+	if (s[start] == '-' || s[n - 1] == '-')
+		return 0;
+	for (i = start; i < n; i++) {
+		if (isalpha((unsigned char)s[i]))
+			alpha = 1;
+		else if (!isdigit((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	}
+	/* All digits is no toplabel; a hyphen makes one of digits. */
+	return alpha || memchr(s + start, '-', n - start) != NULL;
+}
+
+static int
+domain_spec(const char *s, size_t n)
+{
+	int expand;
+
+	if (n == 0 || macro_string(s, n, &expand) == -1)
+		return -1;
+	return expand || toplabel_ok(s, n) ? 0 : -1;
+}
+
+/* "/N" with no leading zero, at most max; returns chars used, or -1. */
+static int
+cidr_len(const char *s, size_t n, int max)
+{
+	size_t i = 1;
+	int v = 0;
+
+	if (n < 2 || s[0] != '/' || !isdigit((unsigned char)s[1]) ||
+	    (s[1] == '0' && n > 2 && isdigit((unsigned char)s[2])))
+		return -1;
+	while (i < n && isdigit((unsigned char)s[i]) && i < 5)
+		v = v * 10 + (s[i++] - '0');
+	return v > max ? -1 : (int)i;
+}
+
+/* a and mx: [":" domain-spec] [ip4-cidr] ["/" ip6-cidr] (section 5.3). */
+static int
+host_arg(const char *s, size_t n, int need_domain)
+{
+	size_t dn = n, i;
+	int k;
+
+	/* The CIDR part is a final "/digits" or "//digits" pair. */
+	for (i = 0; i < n; i++)
+		if (s[i] == '/' && strspn(s + i, "/0123456789") == n - i) {
+			dn = i;
+			break;
+		}
+	if (dn > 0 || need_domain) {
+		if (dn == 0 || s[0] != ':' || domain_spec(s + 1, dn - 1) == -1)
+			return -1;
+	}
+	i = dn;
+	if (i < n && s[i] == '/' && (i + 1 >= n || s[i + 1] != '/')) {
+		if ((k = cidr_len(s + i, n - i, 32)) == -1)
+			return -1;
+		i += (size_t)k;
+	}
+	if (i < n) {
+		if (s[i] != '/' || (k = cidr_len(s + i + 1, n - i - 1, 128)) ==
+		    -1)
+			return -1;
+		i += 1 + (size_t)k;
+	}
+	return i == n ? 0 : -1;
+}
+
+static int
+ip_arg(const char *s, size_t n, int v6)
+{
+	char addr[64];
+	unsigned char buf[16];
+	size_t an;
+	const char *slash;
+
+	if (n < 2 || s[0] != ':')
+		return -1;
+	s++, n--;
+	slash = memchr(s, '/', n);
+	an = slash ? (size_t)(slash - s) : n;
+	if (an == 0 || an >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, an);
+	addr[an] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, buf) != 1)
+		return -1;
+	if (slash == NULL)
+		return 0;
+	return cidr_len(slash, n - an, v6 ? 128 : 32) == (int)(n - an) ?
+	    0 : -1;
+}
+
+/* One mechanism (section 5) without its qualifier. */
+static int
+mechanism(const char *t, size_t n)
+{
+	size_t nl = strcspn(t, ":/");
+	const char *arg = t + (nl < n ? nl : n);
+	size_t an = n - (size_t)(arg - t);
+
+	if (nl > n)
+		nl = n;
+#define IS(w) (nl == sizeof(w) - 1 && strncasecmp(t, w, nl) == 0)
+	if (IS("all"))
+		return an == 0 ? 0 : -1;
+	if (IS("include") || IS("exists"))
+		return an > 1 && arg[0] == ':' &&
+		    domain_spec(arg + 1, an - 1) == 0 ? 0 : -1;
+	if (IS("a") || IS("mx"))
+		return host_arg(arg, an, 0);
+	if (IS("ptr"))
+		return an == 0 || (arg[0] == ':' &&
+		    domain_spec(arg + 1, an - 1) == 0) ? 0 : -1;
+	if (IS("ip4"))
+		return ip_arg(arg, an, 0);
+	if (IS("ip6"))
+		return ip_arg(arg, an, 1);
+#undef IS
+	return -1;
+}
+
+/* One term; counts redirect= and exp= so a second one fails. */
+static int
+term(const char *t, size_t n, int *redirects, int *exps, char *why,
+    size_t wl)
+{
+	char copy[TERM_MAX];
+	size_t nl;
+	int expand;
+
+	snprintf(copy, sizeof(copy), "%.*s", (int)(n < TERM_MAX ? n :
+	    TERM_MAX - 1), t);
+	nl = strcspn(t, "=:/");
+	if (nl < n && t[nl] == '=') {
+		/* Section 6: name = ALPHA *( ALPHA / DIGIT / - / _ / . ). */
+		size_t i;
+
+		if (nl == 0 || !isalpha((unsigned char)t[0]))
+			return fail(why, wl, copy, "bad modifier name");
+		for (i = 1; i < nl; i++)
+			if (!isalnum((unsigned char)t[i]) &&
+			    strchr("-_.", t[i]) == NULL)
+				return fail(why, wl, copy, "bad modifier name");
+		if ((nl == 8 && strncasecmp(t, "redirect", 8) == 0 &&
+		    ++*redirects > 1) || (nl == 3 &&
+		    strncasecmp(t, "exp", 3) == 0 && ++*exps > 1))
+			return fail(why, wl, copy, "modifier given twice");
+		if ((nl == 8 && strncasecmp(t, "redirect", 8) == 0) ||
+		    (nl == 3 && strncasecmp(t, "exp", 3) == 0))
+			return domain_spec(t + nl + 1, n - nl - 1) == 0 ? 0 :
+			    fail(why, wl, copy, "bad domain-spec");
+		return macro_string(t + nl + 1, n - nl - 1, &expand) == 0 ?
+		    0 : fail(why, wl, copy, "bad macro-string");
+	}
+	if (strchr("+-?~", t[0]) != NULL)
+		t++, n--;
+	if (n == 0 || mechanism(t, n) == -1)
+		return fail(why, wl, copy, "unknown or malformed mechanism");
+	return 0;
+}
+
+/*
+ * Checks a record that begins "v=spf1" against section 12.  0, or -1
+ * with why saying which term is wrong.
+ */
+int
+record_check(const char *text, char *why, size_t whylen)
+{
+	const char *p, *t;
+	int redirects = 0, exps = 0;
+	size_t n;
+
+	for (p = text; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80 || (*p < ' ' && *p != '\t')) {
+			snprintf(why, whylen, "non-ASCII byte in the record");
+			return -1;
+		}
+	p = text + 6;	/* past "v=spf1" */
+	while (*p != '\0') {
+		if (*p != ' ') {
+			snprintf(why, whylen, "terms must be separated by spaces");
+			return -1;
+		}
+		p += strspn(p, " ");
+		if (*p == '\0')
+			break;
+		t = p;
+		n = strcspn(t, " ");
+		if (term(t, n, &redirects, &exps, why, whylen) == -1)
+			return -1;
+		p = t + n;
+	}
+	return 0;
+}

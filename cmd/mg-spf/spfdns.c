@@ -1,0 +1,433 @@
+/*
+ * The DNS layer libspf2 talks through (its SPF_dns_server_t hook), on
+ * libcommon's resolver, so --resolver zone:FILE and IP:PORT serve SPF
+ * too.  libspf2 alone miscounts the limits of RFC 7208 section 4.6.4
+ * (an include starts its count again; void lookups are not counted), so
+ * this layer counts them itself: every A/AAAA, MX, PTR query that is not
+ * for a name an MX or PTR answer just gave is one term, and so is every
+ * record fetched for include or redirect.  Past a limit, or past the time
+ * budget, the layer sets stop and answers TRY_AGAIN to everything, which
+ * ends libspf2's evaluation at once; the caller turns stop into permerror
+ * or temperror.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "spf.h"
+
+int64_t
+spfdns_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+pending_clear(struct spfdns *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->npending; i++)
+		free(d->pending[i]);
+	d->npending = 0;
+}
+
+void
+spfdns_reset(struct spfdns *d, int64_t budget_ms)
+{
+	pending_clear(d);
+	d->terms = d->voids = 0;
+	d->stop = STOP_NONE;
+	d->why[0] = '\0';
+	d->have_ttl = 0;
+	d->ttl = 0;
+	d->deadline = budget_ms > 0 ? spfdns_now_ms() + budget_ms : 0;
+}
+
+static void
+stop(struct spfdns *d, enum spfdns_stop how, const char *why)
+{
+	if (d->stop != STOP_NONE)
+		return;
+	d->stop = how;
+	strlcpy(d->why, why, sizeof(d->why));
+	if (d->explain)
+		log_error("explain: stop: %s", why);
+}
+
+/* 1 if name came in the last MX or PTR answer (and forgets it). */
+static int
+pending_take(struct spfdns *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->npending; i++)
+		if (strcasecmp(d->pending[i], name) == 0) {
+			free(d->pending[i]);
+			d->pending[i] = d->pending[--d->npending];
+			return 1;
+		}
+	return 0;
+}
+
+static void
+pending_set(struct spfdns *d, char **names, size_t n)
+{
+	size_t i;
+
+	pending_clear(d);
+	for (i = 0; i < n && i < SPF_LIMIT_NAMES; i++)
+		if ((d->pending[d->npending] = strdup(names[i])) != NULL)
+			d->npending++;
+}
+
+static void
+pending_mx(struct spfdns *d, const struct dns_result *res)
+{
+	char *names[SPF_LIMIT_NAMES];
+	size_t i, n = 0;
+
+	for (i = 0; i < res->n && n < SPF_LIMIT_NAMES; i++)
+		names[n++] = res->mx[i].host;
+	pending_set(d, names, n);
+}
+
+/* Counts one DNS-querying term (RFC 7208 section 4.6.4); 0 or -1. */
+static int
+count_term(struct spfdns *d, const char *what)
+{
+	char why[200];
+
+	if (++d->terms <= SPF_LIMIT_TERMS)
+		return 0;
+	snprintf(why, sizeof(why), "more than %d DNS-querying terms (at %s)",
+	    SPF_LIMIT_TERMS, what);
+	stop(d, STOP_PERM, why);
+	return -1;
+}
+
+/* Checks the time budget; 0, or -1 with stop set. */
+static int
+budget(struct spfdns *d)
+{
+	if (d->stop != STOP_NONE)
+		return -1;
+	if (d->deadline != 0 && spfdns_now_ms() > d->deadline) {
+		stop(d, STOP_TEMP, "time budget exceeded");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+type_name(int type)
+{
+	switch (type) {
+	case ns_t_a:	return "A";
+	case ns_t_aaaa:	return "AAAA";
+	case ns_t_mx:	return "MX";
+	case ns_t_ptr:	return "PTR";
+	case ns_t_txt:	return "TXT";
+	default:	return "other";
+	}
+}
+
+static void
+note_ttl(struct spfdns *d, uint32_t ttl)
+{
+	if (!d->have_ttl || ttl < d->ttl)
+		d->ttl = ttl;
+	d->have_ttl = 1;
+}
+
+/* Copies the answer's records into rr; 0, or -1 out of memory. */
+static int
+fill_rr(SPF_dns_rr_t *rr, const struct dns_result *res, int type,
+    size_t max)
+{
+	size_t i, n = res->n < max ? res->n : max, len;
+	const char *s;
+
+	for (i = 0; i < n; i++) {
+		s = NULL;
+		if (type == ns_t_mx)
+			s = res->mx[i].host;
+		else if (type == ns_t_ptr)
+			s = res->names[i];
+		else if (type == ns_t_txt)
+			s = res->txt[i];
+		len = s != NULL ? strlen(s) + 1 : sizeof(SPF_dns_rr_data_t);
+		if (SPF_dns_rr_buf_realloc(rr, (int)i, len) != SPF_E_SUCCESS)
+			return -1;
+		if (s != NULL)
+			memcpy(rr->rr[i]->txt, s, len);
+		else if (type == ns_t_a)
+			memcpy(&rr->rr[i]->a, res->addrs[i].b + 12, 4);
+		else
+			memcpy(&rr->rr[i]->aaaa, res->addrs[i].b, 16);
+	}
+	rr->num_rr = (int)n;
+	return 0;
+}
+
+static SPF_dns_rr_t *
+answer(SPF_dns_server_t *srv, const char *domain, int type, int herrno)
+{
+	return SPF_dns_rr_new_init(srv, domain, (ns_type)type, 0, herrno);
+}
+
+/* Classifies a query libspf2 asks for; -1 when a limit stops it. */
+static int
+classify(struct spfdns *d, const char *domain, int type, int *primary)
+{
+	*primary = 0;
+	if (type == ns_t_txt)		/* exp=, never counted (section 6.2) */
+		return 0;
+	if ((type == ns_t_a || type == ns_t_aaaa) &&
+	    pending_take(d, domain))
+		return 0;
+	pending_clear(d);
+	*primary = 1;
+	return count_term(d, domain);
+}
+
+static SPF_dns_rr_t *
+layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type ns_type,
+    int should_cache)
+{
+	struct spfdns *d = srv->hook;
+	struct dns_result res;
+	struct mgerr e;
+	SPF_dns_rr_t *rr;
+	int type = ns_type, primary, herrno;
+	size_t max = (size_t)-1;
+
+	(void)should_cache;
+	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_mx &&
+	    type != ns_t_ptr && type != ns_t_txt)
+		/* The SPF RR type is gone (RFC 7208 section 3.1). */
+		return answer(srv, domain, type, NO_DATA);
+	if (budget(d) == -1 || classify(d, domain, type, &primary) == -1)
+		return answer(srv, domain, type, TRY_AGAIN);
+	memset(&res, 0, sizeof(res));
+	d->queries++;
+	dns_query(d->dns, domain, type, &res, &e);
+	if (d->explain)
+		log_error("explain: dns %s %s: %s, %zu record(s)", domain,
+		    type_name(type), dns_status_str(res.status), res.n);
+	if (res.status == DNS_OK || res.status == DNS_NXDOMAIN ||
+	    res.status == DNS_NODATA)
+		note_ttl(d, res.ttl);
+	switch (res.status) {
+	case DNS_OK:		herrno = NETDB_SUCCESS; break;
+	case DNS_NXDOMAIN:	herrno = HOST_NOT_FOUND; break;
+	case DNS_NODATA:	herrno = NO_DATA; break;
+	default:		herrno = TRY_AGAIN; break;
+	}
+	if (primary && (herrno == HOST_NOT_FOUND || herrno == NO_DATA ||
+	    res.n == 0) && herrno != TRY_AGAIN && ++d->voids > SPF_LIMIT_VOID) {
+		stop(d, STOP_PERM, "more than 2 void lookups");
+		herrno = TRY_AGAIN;
+	}
+	if (herrno == NETDB_SUCCESS && type == ns_t_mx &&
+	    res.n > SPF_LIMIT_NAMES) {
+		/* Section 4.6.4: more than 10 MX names is a permerror. */
+		stop(d, STOP_PERM, "more than 10 MX names");
+		herrno = TRY_AGAIN;
+	}
+	if (type == ns_t_ptr)
+		/* Section 4.6.4: PTR names past the tenth are ignored. */
+		max = SPF_LIMIT_NAMES;
+	if ((rr = answer(srv, domain, type, herrno)) == NULL) {
+		dns_result_free(&res);
+		return NULL;
+	}
+	rr->ttl = res.ttl;
+	if (herrno == NETDB_SUCCESS) {
+		if (fill_rr(rr, &res, type, max) == -1)
+			rr->herrno = TRY_AGAIN;
+		if (type == ns_t_mx)
+			pending_mx(d, &res);
+		else if (type == ns_t_ptr)
+			pending_set(d, res.names, res.n);
+	}
+	dns_result_free(&res);
+	return rr;
+}
+
+/*
+ * 1 if text is a record of the version this scope reads: "v=spf1" alone
+ * or followed by a space (RFC 7208 section 4.5), or for Sender ID
+ * "spf2.0/" with "pra" among its scopes (RFC 4406 section 3); *skip is
+ * the length of the version.
+ */
+static int
+is_record(const char *t, enum spf_scope scope, size_t *skip)
+{
+	const char *p, *end;
+	size_t n;
+
+	if (scope != SCOPE_PRA) {
+		if (strncasecmp(t, "v=spf1", 6) != 0 ||
+		    (t[6] != '\0' && t[6] != ' '))
+			return 0;
+		*skip = 6;
+		return 1;
+	}
+	if (strncasecmp(t, "spf2.0/", 7) != 0)
+		return 0;
+	end = t + strcspn(t, " ");
+	for (p = t + 7; p < end; p += n + (p[n] == ',')) {
+		n = strcspn(p, ", ");
+		if (n == 3 && strncasecmp(p, "pra", 3) == 0) {
+			*skip = (size_t)(end - t);
+			return 1;
+		}
+		if (n == 0)
+			break;
+	}
+	return 0;
+}
+
+/* Picks the one record; 0 found, 1 none, 3 more than one. */
+static int
+select_record(const struct dns_result *res, enum spf_scope scope,
+    size_t *idx, size_t *skip)
+{
+	size_t i, found = 0, sk;
+
+	for (i = 0; i < res->n; i++) {
+		/* A TXT holding a NUL byte is no record of ours. */
+		if (strlen(res->txt[i]) != res->txtlen[i] ||
+		    !is_record(res->txt[i], scope, &sk))
+			continue;
+		found++;
+		*idx = i;
+		*skip = sk;
+	}
+	if (found == 0 && scope == SCOPE_PRA)
+		/* RFC 4406 section 3.4: no spf2.0 record, use v=spf1. */
+		return select_record(res, SCOPE_MFROM, idx, skip);
+	return found == 0 ? 1 : found == 1 ? 0 : 3;
+}
+
+/*
+ * Fetches, selects, checks and compiles domain's record (RFC 7208
+ * section 4.4 and 4.5).  0 with *rec set, 1 none (no such domain or no
+ * record), 2 temperror, 3 permerror; why says what went wrong.
+ */
+int
+spfdns_fetch(struct spfdns *d, SPF_server_t *srv, SPF_response_t *resp,
+    const char *domain, SPF_record_t **rec, char *why, size_t whylen)
+{
+	struct dns_result res;
+	struct mgerr e;
+	char text[4096];
+	size_t idx = 0, skip = 0;
+	int rc;
+
+	*rec = NULL;
+	if (budget(d) == -1) {
+		snprintf(why, whylen, "%s", d->why);
+		return 2;
+	}
+	memset(&res, 0, sizeof(res));
+	d->queries++;
+	dns_query(d->dns, domain, ns_t_txt, &res, &e);
+	if (d->explain)
+		log_error("explain: dns %s TXT: %s, %zu record(s)", domain,
+		    dns_status_str(res.status), res.n);
+	if (dns_temporary(res.status)) {
+		snprintf(why, whylen, "DNS %s for %s", dns_status_str(
+		    res.status), domain);
+		dns_result_free(&res);
+		return 2;
+	}
+	note_ttl(d, res.ttl);
+	rc = res.status != DNS_OK ? 1 : select_record(&res, d->scope, &idx,
+	    &skip);
+	if (rc == 1)
+		snprintf(why, whylen, "no SPF record at %s", domain);
+	else if (rc == 3)
+		snprintf(why, whylen, "more than one SPF record at %s", domain);
+	else {
+		/* libspf2 compiles only "v=spf1"; the terms are the same. */
+		snprintf(text, sizeof(text), "v=spf1%s", res.txt[idx] + skip);
+		if (d->explain)
+			log_error("explain: record %s: %s", domain,
+			    res.txt[idx]);
+		if (res.txtlen[idx] >= sizeof(text) - 8) {
+			snprintf(why, whylen, "record at %s too long", domain);
+			rc = 3;
+		} else if (record_check(text, why, whylen) == -1)
+			rc = 3;
+		else if (SPF_record_compile(srv, resp, rec, text) !=
+		    SPF_E_SUCCESS) {
+			snprintf(why, whylen, "syntax error in the record at %s",
+			    domain);
+			if (*rec != NULL)
+				SPF_record_free(*rec);
+			*rec = NULL;
+			rc = 3;
+		}
+	}
+	dns_result_free(&res);
+	return rc;
+}
+
+/* libspf2 asks this for include: and redirect= (RFC 7208 sections 5.2
+ * and 6.1): each is one DNS-querying term. */
+static SPF_errcode_t
+layer_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
+    SPF_record_t **rec)
+{
+	SPF_dns_server_t *ds = srv->resolver;
+	struct spfdns *d = ds->hook;
+	char why[200];
+	int rc;
+
+	*rec = NULL;
+	pending_clear(d);
+	if (budget(d) == -1 || count_term(d, req->cur_dom) == -1)
+		return SPF_E_DNS_ERROR;
+	rc = spfdns_fetch(d, srv, resp, req->cur_dom, rec, why, sizeof(why));
+	if (rc != 0 && d->explain)
+		log_error("explain: %s", why);
+	switch (rc) {
+	case 0:
+		return SPF_E_SUCCESS;
+	case 1:
+		return SPF_E_NOT_SPF;
+	case 2:
+		return SPF_E_DNS_ERROR;
+	default:
+		return SPF_E_SYNTAX;
+	}
+}
+
+static void
+layer_destroy(SPF_dns_server_t *srv)
+{
+	free(srv);
+}
+
+/* Makes the layer; libspf2's SPF_server_free frees it. */
+SPF_dns_server_t *
+spfdns_new(struct spfdns *d)
+{
+	SPF_dns_server_t *srv;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return NULL;
+	srv->destroy = layer_destroy;
+	srv->lookup = layer_lookup;
+	srv->get_spf = layer_get_spf;
+	srv->name = "mailguard";
+	srv->hook = d;
+	return srv;
+}
