@@ -182,6 +182,8 @@ evaluate(struct spf *s, SPF_request_t *req, struct spf_answer *a)
 		return;
 	}
 	req->cur_dom = a->domain;
+	s->layer.req = req;
+	s->layer.client = s->env.ip;
 	rc = spfdns_fetch(&s->layer, s->server, resp, a->domain, &rec,
 	    a->problem, sizeof(a->problem));
 	if (rc == 0) {
@@ -207,6 +209,7 @@ evaluate(struct spf *s, SPF_request_t *req, struct spf_answer *a)
 		a->exp[0] = '\0';
 	}
 	SPF_response_free(resp);
+	s->layer.req = NULL;
 }
 
 /*

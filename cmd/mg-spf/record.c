@@ -276,3 +276,118 @@ record_check(const char *text, char *why, size_t whylen)
 	}
 	return 0;
 }
+
+/* Appends term to out with a space before it; -1 when it does not fit. */
+static int
+emit(char *out, size_t outlen, const char *term, size_t n)
+{
+	size_t len = strlen(out);
+
+	if (len + n + 2 > outlen)
+		return -1;
+	out[len++] = ' ';
+	memcpy(out + len, term, n);
+	out[len + n] = '\0';
+	return 0;
+}
+
+/*
+ * A mechanism with a CIDR length of 0 for the client's family: libspf2
+ * reads /0 as "no length".  "a:D/0" matches any client when D has an
+ * address, so it becomes "a:D.CIDR0_SUFFIX/32", and the DNS layer
+ * answers that name with the client's own address when D has any; "mx"
+ * likewise.  ip4:N/0 and ip6:N/0 become "all" for that family, or go.
+ * Returns 1 when rewritten into buf, 0 when t is left alone, -1 to drop.
+ */
+static int
+cidr0(const char *t, size_t n, int v4, char *buf, size_t len)
+{
+	const char *q = strchr("+-?~", t[0]) ? t : NULL, *m = q ? t + 1 : t;
+	const char *slash, *d6;
+	size_t mn = strcspn(m, ":/"), dn;
+	int is_a = mn == 1 && strncasecmp(m, "a", 1) == 0;
+	int is_mx = mn == 2 && strncasecmp(m, "mx", 2) == 0;
+	int zero;
+
+	if ((slash = memchr(m, '/', n - (size_t)(m - t))) == NULL)
+		return 0;
+	if (mn == 3 && (strncasecmp(m, "ip4", 3) == 0 ||
+	    strncasecmp(m, "ip6", 3) == 0)) {
+		if (slash[1] != '0' || slash + 2 != t + n)
+			return 0;
+		if ((m[2] == '4') != (v4 != 0))
+			return -1;	/* never matches this client */
+		snprintf(buf, len, "%.*sall", q ? 1 : 0, t);
+		return 1;
+	}
+	if (!is_a && !is_mx)
+		return 0;
+	d6 = strstr(slash, "//");
+	if (v4)
+		zero = slash != d6 && slash[1] == '0' && (slash + 2 == t + n ||
+		    slash + 2 == d6);
+	else
+		zero = d6 != NULL && d6[2] == '0' && d6 + 3 == t + n;
+	if (!zero)
+		return 0;
+	dn = (size_t)(slash - m);
+	if (mn == dn)		/* no domain-spec: the current domain */
+		snprintf(buf, len, "%.*s%.*s:%%{d}%s%s", q ? 1 : 0, t,
+		    (int)mn, m, CIDR0_SUFFIX, v4 ? "/32" : "//128");
+	else {
+		if (m[dn - 1] == '.')
+			dn--;
+		snprintf(buf, len, "%.*s%.*s%s%s", q ? 1 : 0, t, (int)dn, m,
+		    CIDR0_SUFFIX, v4 ? "/32" : "//128");
+	}
+	return 1;
+}
+
+/*
+ * Rewrites a checked record for libspf2's compiler: unknown modifiers
+ * go (section 6: they are ignored, libspf2 rejects some), redirect=
+ * goes after every mechanism (section 6.1: it applies only when none
+ * matched) and goes altogether when there is an "all" (section 5.1),
+ * and CIDR lengths of 0 are rewritten (cidr0 above).  0, or -1 when the
+ * result does not fit.
+ */
+int
+record_rewrite(const char *text, int v4, char *out, size_t outlen)
+{
+	char buf[TERM_MAX + 64];
+	const char *p, *t, *redirect = NULL;
+	size_t n, rn = 0, nl;
+	int has_all = 0, pass, rc;
+
+	strlcpy(out, "v=spf1", outlen);
+	for (pass = 0; pass < 2; pass++)
+		for (p = text + 6; *(p += strspn(p, " ")) != '\0'; p = t + n) {
+			t = p;
+			n = strcspn(t, " ");
+			nl = strcspn(t, "=:/");
+			if (nl < n && t[nl] == '=') {
+				if (nl == 8 && strncasecmp(t, "redirect", 8) == 0)
+					redirect = t, rn = n;
+				else if (pass == 1 && nl == 3 &&
+				    strncasecmp(t, "exp", 3) == 0 &&
+				    emit(out, outlen, t, n) == -1)
+					return -1;
+				continue;
+			}
+			if (pass == 0) {
+				if (strncasecmp(t + (strchr("+-?~", t[0]) !=
+				    NULL), "all", 3) == 0)
+					has_all = 1;
+				continue;
+			}
+			rc = n < TERM_MAX ? cidr0(t, n, v4, buf, sizeof(buf)) : 0;
+			if (rc == 1 && emit(out, outlen, buf, strlen(buf)) == -1)
+				return -1;
+			if (rc == 0 && emit(out, outlen, t, n) == -1)
+				return -1;
+		}
+	if (redirect != NULL && !has_all &&
+	    emit(out, outlen, redirect, rn) == -1)
+		return -1;
+	return 0;
+}

@@ -60,6 +60,10 @@ struct spfdns {
 	int		 have_ttl;
 	char		*pending[SPF_LIMIT_NAMES];	/* MX/PTR names */
 	size_t		 npending;
+	int		 pending_ptr;	/* the names came from a PTR answer */
+	int		 pending_cidr0;	/* ... from an "mx/0" (record.c) */
+	struct ipaddr	 client;
+	SPF_request_t	*req;		/* the request under evaluation */
 	unsigned	 queries;
 	enum spf_scope	 scope;
 };
@@ -103,7 +107,9 @@ int	spfdns_fetch(struct spfdns *d, SPF_server_t *srv,
 	    char *why, size_t whylen);
 
 /* record.c: checks libspf2 does not make (RFC 7208 section 12 ABNF). */
+#define CIDR0_SUFFIX	".cidr0.mailguard.invalid"
 int	record_check(const char *text, char *why, size_t whylen);
+int	record_rewrite(const char *text, int v4, char *out, size_t outlen);
 int	domain_check(const char *dom);
 
 /* check.c */

@@ -76,25 +76,28 @@ pending_take(struct spfdns *d, const char *name)
 }
 
 static void
-pending_set(struct spfdns *d, char **names, size_t n)
+pending_set(struct spfdns *d, char **names, size_t n, int ptr, int cidr0)
 {
 	size_t i;
 
 	pending_clear(d);
+	d->pending_ptr = ptr;
+	d->pending_cidr0 = cidr0;
 	for (i = 0; i < n && i < SPF_LIMIT_NAMES; i++)
 		if ((d->pending[d->npending] = strdup(names[i])) != NULL)
 			d->npending++;
 }
 
 static void
-pending_mx(struct spfdns *d, const struct dns_result *res)
+pending_mx(struct spfdns *d, const struct dns_result *res, int cidr0)
 {
 	char *names[SPF_LIMIT_NAMES];
 	size_t i, n = 0;
 
 	for (i = 0; i < res->n && n < SPF_LIMIT_NAMES; i++)
-		names[n++] = res->mx[i].host;
-	pending_set(d, names, n);
+		if (res->mx[i].host[0] != '\0')
+			names[n++] = res->mx[i].host;
+	pending_set(d, names, n, 0, cidr0);
 }
 
 /* Counts one DNS-querying term (RFC 7208 section 4.6.4); 0 or -1. */
@@ -145,15 +148,18 @@ note_ttl(struct spfdns *d, uint32_t ttl)
 	d->have_ttl = 1;
 }
 
-/* Copies the answer's records into rr; 0, or -1 out of memory. */
+/*
+ * Copies the answer's records into rr, at most max; a null MX (RFC
+ * 7505) names no host.  0, or -1 out of memory.
+ */
 static int
 fill_rr(SPF_dns_rr_t *rr, const struct dns_result *res, int type,
     size_t max)
 {
-	size_t i, n = res->n < max ? res->n : max, len;
+	size_t i, j = 0, len;
 	const char *s;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < res->n && j < max; i++) {
 		s = NULL;
 		if (type == ns_t_mx)
 			s = res->mx[i].host;
@@ -161,17 +167,20 @@ fill_rr(SPF_dns_rr_t *rr, const struct dns_result *res, int type,
 			s = res->names[i];
 		else if (type == ns_t_txt)
 			s = res->txt[i];
+		if (s != NULL && *s == '\0')
+			continue;
 		len = s != NULL ? strlen(s) + 1 : sizeof(SPF_dns_rr_data_t);
-		if (SPF_dns_rr_buf_realloc(rr, (int)i, len) != SPF_E_SUCCESS)
+		if (SPF_dns_rr_buf_realloc(rr, (int)j, len) != SPF_E_SUCCESS)
 			return -1;
 		if (s != NULL)
-			memcpy(rr->rr[i]->txt, s, len);
+			memcpy(rr->rr[j]->txt, s, len);
 		else if (type == ns_t_a)
-			memcpy(&rr->rr[i]->a, res->addrs[i].b + 12, 4);
+			memcpy(&rr->rr[j]->a, res->addrs[i].b + 12, 4);
 		else
-			memcpy(&rr->rr[i]->aaaa, res->addrs[i].b, 16);
+			memcpy(&rr->rr[j]->aaaa, res->addrs[i].b, 16);
+		j++;
 	}
-	rr->num_rr = (int)n;
+	rr->num_rr = (int)j;
 	return 0;
 }
 
@@ -181,19 +190,83 @@ answer(SPF_dns_server_t *srv, const char *domain, int type, int herrno)
 	return SPF_dns_rr_new_init(srv, domain, (ns_type)type, 0, herrno);
 }
 
-/* Classifies a query libspf2 asks for; -1 when a limit stops it. */
+/*
+ * Classifies a query libspf2 asks for: *kind is 'P' for a term's own
+ * query, 'M' or 'R' for an address of an MX or PTR name, 'X' for exp=
+ * (never counted, section 6.2).  -1 when a limit stops it.
+ */
 static int
-classify(struct spfdns *d, const char *domain, int type, int *primary)
+classify(struct spfdns *d, const char *domain, int type, int *kind,
+    int *cidr0)
 {
-	*primary = 0;
-	if (type == ns_t_txt)		/* exp=, never counted (section 6.2) */
+	*cidr0 = 0;
+	if (type == ns_t_txt) {
+		*kind = 'X';
 		return 0;
+	}
 	if ((type == ns_t_a || type == ns_t_aaaa) &&
-	    pending_take(d, domain))
+	    pending_take(d, domain)) {
+		*kind = d->pending_ptr ? 'R' : 'M';
+		*cidr0 = d->pending_cidr0;
 		return 0;
+	}
 	pending_clear(d);
-	*primary = 1;
+	*kind = 'P';
 	return count_term(d, domain);
+}
+
+/* Strips CIDR0_SUFFIX (record.c) from name; 1 if it was there. */
+static int
+strip_cidr0(const char *domain, char *name, size_t len)
+{
+	size_t n = strlen(domain), sn = strlen(CIDR0_SUFFIX);
+
+	if (n > sn && strcasecmp(domain + n - sn, CIDR0_SUFFIX) == 0 &&
+	    n - sn < len) {
+		memcpy(name, domain, n - sn);
+		name[n - sn] = '\0';
+		return 1;
+	}
+	strlcpy(name, domain, len);
+	return 0;
+}
+
+/* "mx/0" and "a/0": any address at all matches, so answer the client's. */
+static void
+cidr0_answer(const struct spfdns *d, struct dns_result *res, int type)
+{
+	if (res->status != DNS_OK || res->n == 0 || res->addrs == NULL)
+		return;
+	if ((type == ns_t_a) == (d->client.v4 != 0))
+		res->addrs[0] = d->client;
+	res->n = 1;
+}
+
+static int
+herrno_of(enum dns_status st)
+{
+	switch (st) {
+	case DNS_OK:		return NETDB_SUCCESS;
+	case DNS_NXDOMAIN:	return HOST_NOT_FOUND;
+	case DNS_NODATA:	return NO_DATA;
+	default:		return TRY_AGAIN;
+	}
+}
+
+/* Asks the resolver; a name that cannot be one (section 4.8) does not
+ * exist, and is asked nowhere. */
+static void
+ask(struct spfdns *d, const char *name, int type, struct dns_result *res)
+{
+	struct mgerr e;
+
+	memset(res, 0, sizeof(*res));
+	if (domain_check(name) == -1 && type != ns_t_ptr) {
+		res->status = DNS_NXDOMAIN;
+		return;
+	}
+	d->queries++;
+	dns_query(d->dns, name, type, res, &e);
 }
 
 static SPF_dns_rr_t *
@@ -202,35 +275,33 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type ns_type,
 {
 	struct spfdns *d = srv->hook;
 	struct dns_result res;
-	struct mgerr e;
 	SPF_dns_rr_t *rr;
-	int type = ns_type, primary, herrno;
-	size_t max = (size_t)-1;
+	char name[300];
+	int type = ns_type, kind, herrno, c0, void_ok;
 
 	(void)should_cache;
 	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_mx &&
 	    type != ns_t_ptr && type != ns_t_txt)
 		/* The SPF RR type is gone (RFC 7208 section 3.1). */
 		return answer(srv, domain, type, NO_DATA);
-	if (budget(d) == -1 || classify(d, domain, type, &primary) == -1)
+	if (budget(d) == -1 || classify(d, domain, type, &kind, &c0) == -1)
 		return answer(srv, domain, type, TRY_AGAIN);
-	memset(&res, 0, sizeof(res));
-	d->queries++;
-	dns_query(d->dns, domain, type, &res, &e);
+	c0 |= strip_cidr0(domain, name, sizeof(name));
+	ask(d, name, type, &res);
 	if (d->explain)
-		log_error("explain: dns %s %s: %s, %zu record(s)", domain,
+		log_error("explain: dns %s %s: %s, %zu record(s)", name,
 		    type_name(type), dns_status_str(res.status), res.n);
-	if (res.status == DNS_OK || res.status == DNS_NXDOMAIN ||
-	    res.status == DNS_NODATA)
+	if (!dns_temporary(res.status))
 		note_ttl(d, res.ttl);
-	switch (res.status) {
-	case DNS_OK:		herrno = NETDB_SUCCESS; break;
-	case DNS_NXDOMAIN:	herrno = HOST_NOT_FOUND; break;
-	case DNS_NODATA:	herrno = NO_DATA; break;
-	default:		herrno = TRY_AGAIN; break;
-	}
-	if (primary && (herrno == HOST_NOT_FOUND || herrno == NO_DATA ||
-	    res.n == 0) && herrno != TRY_AGAIN && ++d->voids > SPF_LIMIT_VOID) {
+	/* Section 5.5: an error on a PTR name's address skips the name. */
+	if (kind == 'R' && dns_temporary(res.status))
+		res.status = DNS_NODATA;
+	if (c0 && (type == ns_t_a || type == ns_t_aaaa))
+		cidr0_answer(d, &res, type);
+	herrno = herrno_of(res.status);
+	void_ok = herrno == NETDB_SUCCESS && res.n > 0;
+	if (kind == 'P' && !void_ok && herrno != TRY_AGAIN &&
+	    ++d->voids > SPF_LIMIT_VOID) {
 		stop(d, STOP_PERM, "more than 2 void lookups");
 		herrno = TRY_AGAIN;
 	}
@@ -240,21 +311,20 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type ns_type,
 		stop(d, STOP_PERM, "more than 10 MX names");
 		herrno = TRY_AGAIN;
 	}
-	if (type == ns_t_ptr)
-		/* Section 4.6.4: PTR names past the tenth are ignored. */
-		max = SPF_LIMIT_NAMES;
-	if ((rr = answer(srv, domain, type, herrno)) == NULL) {
+	if ((rr = answer(srv, name, type, herrno)) == NULL) {
 		dns_result_free(&res);
 		return NULL;
 	}
 	rr->ttl = res.ttl;
 	if (herrno == NETDB_SUCCESS) {
-		if (fill_rr(rr, &res, type, max) == -1)
+		/* Section 4.6.4: PTR names past the tenth are ignored. */
+		if (fill_rr(rr, &res, type, type == ns_t_ptr ?
+		    SPF_LIMIT_NAMES : res.n) == -1)
 			rr->herrno = TRY_AGAIN;
 		if (type == ns_t_mx)
-			pending_mx(d, &res);
+			pending_mx(d, &res, c0);
 		else if (type == ns_t_ptr)
-			pending_set(d, res.names, res.n);
+			pending_set(d, res.names, res.n, 1, 0);
 	}
 	dns_result_free(&res);
 	return rr;
@@ -294,26 +364,30 @@ is_record(const char *t, enum spf_scope scope, size_t *skip)
 	return 0;
 }
 
-/* Picks the one record; 0 found, 1 none, 3 more than one. */
+/*
+ * Picks the one record; 0 found, 1 none, 3 more than one or one holding
+ * a NUL byte (no valid record can).
+ */
 static int
 select_record(const struct dns_result *res, enum spf_scope scope,
     size_t *idx, size_t *skip)
 {
 	size_t i, found = 0, sk;
+	int nul = 0;
 
 	for (i = 0; i < res->n; i++) {
-		/* A TXT holding a NUL byte is no record of ours. */
-		if (strlen(res->txt[i]) != res->txtlen[i] ||
-		    !is_record(res->txt[i], scope, &sk))
+		if (!is_record(res->txt[i], scope, &sk))
 			continue;
 		found++;
 		*idx = i;
 		*skip = sk;
+		if (strlen(res->txt[i]) != res->txtlen[i])
+			nul = 1;
 	}
 	if (found == 0 && scope == SCOPE_PRA)
 		/* RFC 4406 section 3.4: no spf2.0 record, use v=spf1. */
 		return select_record(res, SCOPE_MFROM, idx, skip);
-	return found == 0 ? 1 : found == 1 ? 0 : 3;
+	return found == 0 ? 1 : found == 1 && !nul ? 0 : 3;
 }
 
 /*
@@ -327,7 +401,7 @@ spfdns_fetch(struct spfdns *d, SPF_server_t *srv, SPF_response_t *resp,
 {
 	struct dns_result res;
 	struct mgerr e;
-	char text[4096];
+	char text[4096], lib[4096 + 256];
 	size_t idx = 0, skip = 0;
 	int rc;
 
@@ -354,7 +428,8 @@ spfdns_fetch(struct spfdns *d, SPF_server_t *srv, SPF_response_t *resp,
 	if (rc == 1)
 		snprintf(why, whylen, "no SPF record at %s", domain);
 	else if (rc == 3)
-		snprintf(why, whylen, "more than one SPF record at %s", domain);
+		snprintf(why, whylen, "more than one SPF record, or a NUL "
+		    "byte in it, at %s", domain);
 	else {
 		/* libspf2 compiles only "v=spf1"; the terms are the same. */
 		snprintf(text, sizeof(text), "v=spf1%s", res.txt[idx] + skip);
@@ -366,7 +441,11 @@ spfdns_fetch(struct spfdns *d, SPF_server_t *srv, SPF_response_t *resp,
 			rc = 3;
 		} else if (record_check(text, why, whylen) == -1)
 			rc = 3;
-		else if (SPF_record_compile(srv, resp, rec, text) !=
+		else if (record_rewrite(text, d->client.v4, lib,
+		    sizeof(lib)) == -1) {
+			snprintf(why, whylen, "record at %s too long", domain);
+			rc = 3;
+		} else if (SPF_record_compile(srv, resp, rec, lib) !=
 		    SPF_E_SUCCESS) {
 			snprintf(why, whylen, "syntax error in the record at %s",
 			    domain);
@@ -410,6 +489,82 @@ layer_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
 	}
 }
 
+/* The data of a compiled macro follows its header (spf_record.h). */
+#define MACRO_DATA(m)	((SPF_data_t *)(void *)((char *)(m) + \
+			    sizeof(SPF_macro_t)))
+
+/* Expands text as an explain-string (RFC 7208 section 6.2) into *bufp. */
+static SPF_errcode_t
+expand_exp(SPF_server_t *srv, struct spfdns *d, const char *text,
+    char **bufp, size_t *buflenp)
+{
+	char mtext[2048];
+	size_t i, n = 0;
+	SPF_macro_t *mac = NULL;
+	SPF_response_t *resp;
+	SPF_errcode_t err;
+
+	/* libspf2 takes a space for the end of the string: say "%_". */
+	for (i = 0; text[i] != '\0' && n + 3 < sizeof(mtext); i++) {
+		if (text[i] == ' ') {
+			mtext[n++] = '%';
+			mtext[n++] = '_';
+		} else
+			mtext[n++] = text[i];
+	}
+	mtext[n] = '\0';
+	if ((resp = SPF_response_new(d->req)) == NULL)
+		return SPF_E_NO_MEMORY;
+	err = SPF_record_compile_macro(srv, resp, &mac, mtext);
+	if (err == SPF_E_SUCCESS)
+		err = SPF_record_expand_data(srv, d->req, resp,
+		    MACRO_DATA(mac), mac->macro_len, bufp, buflenp);
+	if (mac != NULL)
+		SPF_macro_free(mac);
+	SPF_response_free(resp);
+	return err;
+}
+
+/*
+ * libspf2 asks this for the text of exp=domain (RFC 7208 section 6.2):
+ * one TXT record, ASCII, expanded; anything else gives the default.
+ * The query is not a term and no void lookup.
+ */
+static SPF_errcode_t
+layer_get_exp(SPF_server_t *srv, const char *domain, char **bufp,
+    size_t *buflenp)
+{
+	struct spfdns *d = srv->resolver->hook;
+	struct dns_result res;
+	const char *t = NULL;
+	size_t i;
+	SPF_errcode_t err = SPF_E_NOT_SPF;
+
+	if (d->stop == STOP_NONE && d->req != NULL) {
+		ask(d, domain, ns_t_txt, &res);
+		if (d->explain)
+			log_error("explain: dns %s TXT (exp): %s, %zu "
+			    "record(s)", domain, dns_status_str(res.status),
+			    res.n);
+		if (res.status == DNS_OK && res.n == 1 &&
+		    strlen(res.txt[0]) == res.txtlen[0]) {
+			t = res.txt[0];
+			for (i = 0; t[i] != '\0'; i++)
+				if ((unsigned char)t[i] >= 0x7f ||
+				    (unsigned char)t[i] < ' ')
+					t = NULL;
+		}
+		if (t != NULL)
+			err = expand_exp(srv, d, t, bufp, buflenp);
+		dns_result_free(&res);
+	}
+	if (err != SPF_E_SUCCESS && srv->explanation != NULL && d->req)
+		err = SPF_record_expand_data(srv, d->req, NULL,
+		    MACRO_DATA(srv->explanation), srv->explanation->macro_len,
+		    bufp, buflenp);
+	return err;
+}
+
 static void
 layer_destroy(SPF_dns_server_t *srv)
 {
@@ -427,6 +582,7 @@ spfdns_new(struct spfdns *d)
 	srv->destroy = layer_destroy;
 	srv->lookup = layer_lookup;
 	srv->get_spf = layer_get_spf;
+	srv->get_exp = layer_get_exp;
 	srv->name = "mailguard";
 	srv->hook = d;
 	return srv;
