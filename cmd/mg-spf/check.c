@@ -100,10 +100,23 @@ spf_setup(struct spf *s, struct mgerr *e)
 
 /*
  * RFC 7208 section 4.3: a domain that is malformed or not multi-label is
- * checked as "none".  0 fine, -1 malformed.
+ * checked as "none".  0 fine, -1 malformed.  domain_shape checks only
+ * the labels (section 4.8: a name a macro made may hold any byte).
  */
 int
 domain_check(const char *dom)
+{
+	size_t i;
+
+	for (i = 0; dom[i] != '\0'; i++)
+		if ((unsigned char)dom[i] <= ' ' ||
+		    (unsigned char)dom[i] >= 0x7f)
+			return -1;
+	return domain_shape(dom);
+}
+
+int
+domain_shape(const char *dom)
 {
 	size_t len = strlen(dom), lab = 0, labels = 0, i;
 
@@ -118,10 +131,7 @@ domain_check(const char *dom)
 			if (lab > 0)
 				labels++;
 			lab = 0;
-		} else if ((unsigned char)dom[i] <= ' ' ||
-		    (unsigned char)dom[i] >= 0x7f)
-			return -1;
-		else
+		} else
 			lab++;
 	}
 	return labels >= 2 ? 0 : -1;

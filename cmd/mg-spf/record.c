@@ -323,13 +323,27 @@ cidr0(const char *t, size_t n, int v4, char *buf, size_t len)
 	if (!is_a && !is_mx)
 		return 0;
 	d6 = strstr(slash, "//");
+	if (d6 != NULL && d6 >= t + n)
+		d6 = NULL;
 	if (v4)
 		zero = slash != d6 && slash[1] == '0' && (slash + 2 == t + n ||
 		    slash + 2 == d6);
 	else
 		zero = d6 != NULL && d6[2] == '0' && d6 + 3 == t + n;
-	if (!zero)
+	if (!zero) {
+		/* A /0 for the other family only: drop that length. */
+		if (v4 && d6 != NULL && d6[2] == '0' && d6 + 3 == t + n) {
+			snprintf(buf, len, "%.*s", (int)(d6 - t), t);
+			return 1;
+		}
+		if (!v4 && slash != d6 && slash[1] == '0' &&
+		    (slash + 2 == t + n || slash + 2 == d6)) {
+			snprintf(buf, len, "%.*s%s", (int)(slash - t), t,
+			    d6 != NULL ? d6 : "");
+			return 1;
+		}
 		return 0;
+	}
 	dn = (size_t)(slash - m);
 	if (mn == dn)		/* no domain-spec: the current domain */
 		snprintf(buf, len, "%.*s%.*s:%%{d}%s%s", q ? 1 : 0, t,

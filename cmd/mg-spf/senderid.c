@@ -292,7 +292,7 @@ senderid_run(struct spf *s, struct outcome *o, struct authres *ar,
 {
 	struct spf_answer a;
 	struct pra p;
-	char prop[48], clean[LOG_FIELD_MAX + 4];
+	char prop[96], clean[LOG_FIELD_MAX + 4];
 
 	if (read_block() == -1) {
 		log_error("read message: no header block on stdin");

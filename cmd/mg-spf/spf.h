@@ -111,6 +111,7 @@ int	spfdns_fetch(struct spfdns *d, SPF_server_t *srv,
 int	record_check(const char *text, char *why, size_t whylen);
 int	record_rewrite(const char *text, int v4, char *out, size_t outlen);
 int	domain_check(const char *dom);
+int	domain_shape(const char *dom);
 
 /* check.c */
 int	spf_setup(struct spf *s, struct mgerr *e);

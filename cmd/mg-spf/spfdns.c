@@ -10,6 +10,7 @@
  * ends libspf2's evaluation at once; the caller turns stop into permerror
  * or temperror.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -261,7 +262,10 @@ ask(struct spfdns *d, const char *name, int type, struct dns_result *res)
 	struct mgerr e;
 
 	memset(res, 0, sizeof(*res));
-	if (domain_check(name) == -1 && type != ns_t_ptr) {
+	/* Section 7.3: a name past 253 octets loses labels on the left. */
+	while (strlen(name) > SPF_NAME_MAX && strchr(name, '.') != NULL)
+		name = strchr(name, '.') + 1;
+	if (domain_shape(name) == -1 && type != ns_t_ptr) {
 		res->status = DNS_NXDOMAIN;
 		return;
 	}
@@ -493,26 +497,15 @@ layer_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
 #define MACRO_DATA(m)	((SPF_data_t *)(void *)((char *)(m) + \
 			    sizeof(SPF_macro_t)))
 
-/* Expands text as an explain-string (RFC 7208 section 6.2) into *bufp. */
+/* Compiles and expands a macro-string with libspf2 into *bufp. */
 static SPF_errcode_t
-expand_exp(SPF_server_t *srv, struct spfdns *d, const char *text,
+expand_macro(SPF_server_t *srv, struct spfdns *d, const char *mtext,
     char **bufp, size_t *buflenp)
 {
-	char mtext[2048];
-	size_t i, n = 0;
 	SPF_macro_t *mac = NULL;
 	SPF_response_t *resp;
 	SPF_errcode_t err;
 
-	/* libspf2 takes a space for the end of the string: say "%_". */
-	for (i = 0; text[i] != '\0' && n + 3 < sizeof(mtext); i++) {
-		if (text[i] == ' ') {
-			mtext[n++] = '%';
-			mtext[n++] = '_';
-		} else
-			mtext[n++] = text[i];
-	}
-	mtext[n] = '\0';
 	if ((resp = SPF_response_new(d->req)) == NULL)
 		return SPF_E_NO_MEMORY;
 	err = SPF_record_compile_macro(srv, resp, &mac, mtext);
@@ -523,6 +516,86 @@ expand_exp(SPF_server_t *srv, struct spfdns *d, const char *text,
 		SPF_macro_free(mac);
 	SPF_response_free(resp);
 	return err;
+}
+
+/* Appends c to out as macro text: '%' is "%%", ' ' is "%_". */
+static void
+put(char *out, size_t *n, size_t cap, char c)
+{
+	if (*n + 3 >= cap)
+		return;
+	if (c == '%' || c == ' ') {
+		out[(*n)++] = '%';
+		out[(*n)++] = c == ' ' ? '_' : '%';
+	} else
+		out[(*n)++] = c;
+	out[*n] = '\0';
+}
+
+/*
+ * One upper-case macro, "%{L...}" (RFC 7208 section 7.3): expanded as
+ * its lower-case self and URL-encoded here with upper-case hex (RFC
+ * 3986 section 2.1), since libspf2 writes lower-case hex.  Returns the
+ * length of the macro in text, or 0 to leave it to libspf2.
+ */
+static size_t
+upper_macro(SPF_server_t *srv, struct spfdns *d, const char *text,
+    char *out, size_t *n, size_t cap)
+{
+	char low[64], *buf = NULL;
+	size_t len = strcspn(text, "}"), blen = 0, i;
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+
+	if (text[len] != '}' || len + 2 > sizeof(low))
+		return 0;
+	snprintf(low, sizeof(low), "%.*s", (int)len + 1, text);
+	low[2] = (char)tolower((unsigned char)low[2]);
+	if (expand_macro(srv, d, low, &buf, &blen) != SPF_E_SUCCESS) {
+		free(buf);
+		return 0;
+	}
+	for (i = 0; buf != NULL && buf[i] != '\0'; i++) {
+		c = (unsigned char)buf[i];
+		if (isalnum(c) || strchr("-._~", c) != NULL)
+			put(out, n, cap, (char)c);
+		else {
+			put(out, n, cap, '%');
+			put(out, n, cap, hex[c >> 4]);
+			put(out, n, cap, hex[c & 15]);
+		}
+	}
+	free(buf);
+	return len + 1;
+}
+
+/* Expands text as an explain-string (RFC 7208 section 6.2) into *bufp. */
+static SPF_errcode_t
+expand_exp(SPF_server_t *srv, struct spfdns *d, const char *text,
+    char **bufp, size_t *buflenp)
+{
+	char mtext[2048];
+	size_t i, n = 0, used;
+
+	/* libspf2 takes a space for the end of the string: say "%_". */
+	mtext[0] = '\0';
+	for (i = 0; text[i] != '\0' && n + 4 < sizeof(mtext); i++) {
+		if (text[i] == '%' && text[i + 1] == '{' &&
+		    isupper((unsigned char)text[i + 2]) &&
+		    (used = upper_macro(srv, d, text + i, mtext, &n,
+		    sizeof(mtext))) > 0) {
+			i += used - 1;
+			continue;
+		}
+		if (text[i] == '%' && text[i + 1] != '\0') {
+			mtext[n++] = text[i++];
+			mtext[n++] = text[i];
+			mtext[n] = '\0';
+		} else
+			put(mtext, &n, sizeof(mtext), text[i] == ' ' ? ' ' :
+			    text[i]);
+	}
+	return expand_macro(srv, d, mtext, bufp, buflenp);
 }
 
 /*
@@ -539,6 +612,7 @@ layer_get_exp(SPF_server_t *srv, const char *domain, char **bufp,
 	const char *t = NULL;
 	size_t i;
 	SPF_errcode_t err = SPF_E_NOT_SPF;
+	SPF_response_t *resp;
 
 	if (d->stop == STOP_NONE && d->req != NULL) {
 		ask(d, domain, ns_t_txt, &res);
@@ -552,16 +626,21 @@ layer_get_exp(SPF_server_t *srv, const char *domain, char **bufp,
 			for (i = 0; t[i] != '\0'; i++)
 				if ((unsigned char)t[i] >= 0x7f ||
 				    (unsigned char)t[i] < ' ')
-					t = NULL;
+					break;
+			if (t[i] != '\0')
+				t = NULL;	/* ASCII only (section 6.2) */
 		}
 		if (t != NULL)
 			err = expand_exp(srv, d, t, bufp, buflenp);
 		dns_result_free(&res);
 	}
-	if (err != SPF_E_SUCCESS && srv->explanation != NULL && d->req)
-		err = SPF_record_expand_data(srv, d->req, NULL,
+	if (err != SPF_E_SUCCESS && srv->explanation != NULL && d->req &&
+	    (resp = SPF_response_new(d->req)) != NULL) {
+		err = SPF_record_expand_data(srv, d->req, resp,
 		    MACRO_DATA(srv->explanation), srv->explanation->macro_len,
 		    bufp, buflenp);
+		SPF_response_free(resp);
+	}
 	return err;
 }
 

@@ -134,13 +134,14 @@ class Server:
                 self.u.close()
                 self.t.close()
         self.t.listen(16)
+        self.u.settimeout(0.5)
+        self.t.settimeout(0.5)
         self.done = False
         self.end = time.monotonic() + STOP_AFTER
         for f in (self.udp, self.tcp):
             threading.Thread(target=f, daemon=True).start()
 
     def udp(self):
-        self.u.settimeout(0.5)
         while not self.done and time.monotonic() < self.end:
             try:
                 wire, peer = self.u.recvfrom(65535)
@@ -159,7 +160,6 @@ class Server:
             self.u.sendto(out, peer)
 
     def tcp(self):
-        self.t.settimeout(0.5)
         while not self.done and time.monotonic() < self.end:
             try:
                 c, _ = self.t.accept()
