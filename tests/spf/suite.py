@@ -203,7 +203,9 @@ def zone_file(zone, path):
             for t, d in recs:
                 if t == 'SPF':
                     continue
-                f.write('%s. IN %s %s\n' % (name, t, d.to_text()))
+                owner = dns.name.Name([l.encode('latin-1')
+                                       for l in name.split('.')] + [b''])
+                f.write('%s IN %s %s\n' % (owner.to_text(), t, d.to_text()))
     return True
 
 
