@@ -333,8 +333,9 @@ spf_received(const struct spf *s, const struct spf_answer *a, char *buf,
 		log_sanitize(from, sizeof(from), f);
 	log_sanitize(helo, sizeof(helo), s->env.helo);
 	snprintf(buf, len, "%s (%s) client-ip=%s; envelope-from=\"%s\"; "
-	    "helo=\"%s\"; receiver=%s; identity=%s%s%s%s",
-	    spf_result_names[a->result], com, s->env.ip_text, from, helo,
+	    "%s%s%sreceiver=%s; identity=%s%s%s%s",
+	    spf_result_names[a->result], com, s->env.ip_text, from,
+	    helo[0] ? "helo=\"" : "", helo, helo[0] ? "\"; " : "",
 	    s->hostname, a->identity, a->mech[0] ? "; mechanism=" : "",
 	    a->mech[0] ? "\"" : "", a->mech);
 	if (a->mech[0])

@@ -10,6 +10,9 @@ RFC 7208 drivers).  With --zone, scenarios without TIMEOUT are instead
 written as zone files and checked with --resolver zone:FILE.
 
 Usage: suite.py [--zone] [--only NAME,...] [--known FILE] MG-SPF YAML
+       suite.py --serve ADDR PORT COUNTFILE YAML   (for bench/spf.sh:
+       serve the first scenario's zonedata until killed or 600 s pass,
+       writing the number of queries answered to COUNTFILE)
 Prints one line per test and "SUITE: N passed, M failed of T".  With
 --known, exits 1 unless the failing tests are exactly those listed in
 FILE (one name a line, '#' comments), so a new failure and a newly
@@ -119,16 +122,18 @@ def answer(zone, timeout, wire):
 
 
 class Server:
-    def __init__(self, zone, timeout):
+    def __init__(self, zone, timeout, addr='127.0.0.1', port=0,
+                 countfile=None):
         self.zone, self.timeout = zone, timeout
+        self.count, self.countfile = 0, countfile
         for _ in range(50):
             self.u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.u.bind(('127.0.0.1', 0))
+            self.u.bind((addr, port))
             self.port = self.u.getsockname()[1]
             self.t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             self.t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                self.t.bind(('127.0.0.1', self.port))
+                self.t.bind((addr, self.port))
                 break
             except OSError:
                 self.u.close()
@@ -150,6 +155,7 @@ class Server:
             except OSError:
                 return
             r = answer(self.zone, self.timeout, wire)
+            self.counted()
             if r is None:
                 continue
             out = r.to_wire()
@@ -179,12 +185,19 @@ class Server:
                             break
                         wire += b
                     r = answer(self.zone, self.timeout, wire)
+                    self.counted()
                     if r is not None:
                         out = r.to_wire()
                         c.sendall(len(out).to_bytes(2, 'big') + out)
             except OSError:
                 pass
             c.close()
+
+    def counted(self):
+        self.count += 1
+        if self.countfile:
+            with open(self.countfile, 'w') as f:
+                f.write('%d\n' % self.count)
 
     def close(self):
         self.done = True
@@ -232,8 +245,21 @@ def run_test(prog, resolver, t, receiver):
                                   p.stderr.strip()[-200:]), None
 
 
+def serve(addr, port, countfile, path):
+    doc = [d for d in yaml.safe_load_all(open(path, 'rb')) if d][0]
+    zone, timeout = load_zone(doc.get('zonedata'))
+    srv = Server(zone, timeout, addr, int(port), countfile)
+    srv.counted()
+    srv.count = 0
+    while time.monotonic() < srv.end:
+        time.sleep(0.5)
+    return 0
+
+
 def main():
     argv = sys.argv[1:]
+    if argv and argv[0] == '--serve':
+        return serve(*argv[1:5])
     use_zone, only, known = False, None, None
     while argv and argv[0].startswith('--'):
         o = argv.pop(0)
