@@ -22,6 +22,7 @@ bin/mg-spf: LDLIBS += -lspf2
 # ldns drags in the whole shared libcrypto (1 ms of every start); linked
 # statically only its used objects come along (bench/spf.sh).
 bin/mg-spf: PKGLIBS := -lbsd -Wl,-Bstatic -lldns -lcrypto -Wl,-Bdynamic
+build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

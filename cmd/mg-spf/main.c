@@ -138,41 +138,6 @@ exempt(const struct spf *s)
 	return NULL;
 }
 
-/*
- * Applies the action for a result (RFC 7372: X.7.23 for fail, X.7.24
- * for an SPF error; RFC 3463 X.4.3 for a DNS failure).
- */
-void
-spf_act(struct spf *s, struct outcome *o, const struct spf_answer *a,
-    const char *method)
-{
-	int act = s->act[a->result], code;
-	const char *smtp, *st;
-	char text[600];
-
-	if (a->result == R_PASS || act == ACT_OFF || act == ACT_HEADER)
-		return;
-	if (a->result == R_FAIL && a->exp[0] != '\0')
-		snprintf(text, sizeof(text), "%s", a->exp);
-	else
-		snprintf(text, sizeof(text), "%s %s for %s%s%s", method,
-		    spf_result_names[a->result], a->domain,
-		    a->problem[0] ? ": " : "", a->problem);
-	code = act == ACT_DEFER ? EXIT_DEFER : EXIT_REJECT;
-	smtp = act == ACT_DEFER ? "451" : act == ACT_DROP ? "554" : "550";
-	if (a->result == R_TEMPERROR && act == ACT_DEFER)
-		st = "4.4.3";
-	else if (a->result == R_FAIL || a->result == R_SOFTFAIL)
-		st = act == ACT_DEFER ? "4.7.23" : "5.7.23";
-	else if (a->result == R_PERMERROR || a->result == R_TEMPERROR)
-		st = act == ACT_DEFER ? "4.7.24" : "5.7.24";
-	else
-		st = act == ACT_DEFER ? "4.7.1" : "5.7.1";
-	if (act == ACT_DROP && o->code == EXIT_ACCEPT)
-		o->drop = 1;
-	outcome_refuse(o, code, smtp, st, "%s", text);
-}
-
 /* One identity: check, act, add Received-SPF; the answer goes in a. */
 static void
 one(struct spf *s, struct outcome *o, enum spf_scope scope,

@@ -139,7 +139,7 @@ int	senderid_run(struct spf *s, struct outcome *o, struct authres *ar,
 void	senderid_copy_body(void);
 int	senderid_crlf(void);
 
-/* main.c */
+/* check.c: the action for a result */
 void	spf_act(struct spf *s, struct outcome *o, const struct spf_answer *a,
 	    const char *method);
 
