@@ -82,8 +82,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((unsigned)a.result >= R_COUNT || s.layer.terms > SPF_LIMIT_TERMS + 1 ||
 	    s.layer.voids > SPF_LIMIT_VOID + 1)
 		abort();
-	SPF_server_free(s.server);
-	dns_free(s.layer.dns);
-	pending_clear(&s.layer);
+	spf_release(&s);
 	return 0;
 }

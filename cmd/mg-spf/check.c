@@ -73,7 +73,7 @@ spf_setup(struct spf *s, struct mgerr *e)
 	if (s->layer.dns == NULL)
 		return -1;
 	s->layer.explain = s->explain;
-	if ((ds = spfdns_new(&s->layer)) == NULL ||
+	if ((s->ds = ds = spfdns_new(&s->layer)) == NULL ||
 	    (s->server = SPF_server_new_dns(ds, 0)) == NULL) {
 		mgerr_set(e, "spf: out of memory");
 		return -1;
@@ -96,6 +96,20 @@ spf_setup(struct spf *s, struct mgerr *e)
 	}
 	SPF_response_free(r);
 	return 0;
+}
+
+/* Frees what spf_setup made. */
+void
+spf_release(struct spf *s)
+{
+	if (s->server != NULL)
+		SPF_server_free(s->server);
+	free(s->ds);
+	dns_free(s->layer.dns);
+	spfdns_reset(&s->layer, 0);
+	s->server = NULL;
+	s->ds = NULL;
+	s->layer.dns = NULL;
 }
 
 /*

@@ -246,9 +246,7 @@ cmd_check(struct spf *s)
 	if (msg && o.code == EXIT_ACCEPT && !s->spp)
 		senderid_copy_body();
 	outcome_free(&o);
-	if (s->server != NULL)
-		SPF_server_free(s->server);
-	dns_free(s->layer.dns);
+	spf_release(s);
 	return rc;
 }
 

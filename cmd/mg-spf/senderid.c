@@ -74,10 +74,24 @@ senderid_copy_body(void)
 	fflush(stdout);
 }
 
+/* A field; only those RFC 4407 reads keep a value (else NULL). */
 struct field {
-	char	name[64];
-	char	value[VALUE_MAX];
+	char	 name[64];
+	char	*value;
 };
+
+static int
+wanted(const char *name)
+{
+	static const char *const names[] = { "resent-sender", "resent-from",
+	    "sender", "from", NULL };
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
 
 /*
  * Splits the block into unfolded fields.  Returns the count; a line that
@@ -99,9 +113,11 @@ split(const char *h, size_t len, struct field *f, size_t max)
 		if (nl == 0)
 			break;
 		if ((h[i] == ' ' || h[i] == '\t') && n > 0) {
-			vl = strlen(f[n - 1].value);
-			snprintf(f[n - 1].value + vl, VALUE_MAX - vl, " %.*s",
-			    (int)nl, h + i);
+			if (f[n - 1].value != NULL) {
+				vl = strlen(f[n - 1].value);
+				snprintf(f[n - 1].value + vl, VALUE_MAX - vl,
+				    " %.*s", (int)nl, h + i);
+			}
 		} else {
 			colon = memchr(h + i, ':', nl);
 			if (colon == NULL || colon == h + i ||
@@ -109,8 +125,11 @@ split(const char *h, size_t len, struct field *f, size_t max)
 				break;
 			snprintf(f[n].name, sizeof(f[n].name), "%.*s",
 			    (int)(colon - (h + i)), h + i);
-			snprintf(f[n].value, VALUE_MAX, "%.*s",
-			    (int)(nl - (size_t)(colon - (h + i)) - 1), colon + 1);
+			f[n].value = wanted(f[n].name) ? malloc(VALUE_MAX) :
+			    NULL;
+			if (f[n].value != NULL)
+				snprintf(f[n].value, VALUE_MAX, "%.*s", (int)(nl -
+				    (size_t)(colon - (h + i)) - 1), colon + 1);
 			n++;
 		}
 		i = e + 1;
@@ -127,7 +146,7 @@ is(const struct field *f, const char *name)
 static int
 empty(const char *v)
 {
-	return v[strspn(v, " \t")] == '\0';
+	return v == NULL || v[strspn(v, " \t")] == '\0';
 }
 
 /*
@@ -250,7 +269,7 @@ int
 pra_select(const char *hdrs, size_t len, struct pra *p)
 {
 	struct field *f;
-	size_t n;
+	size_t n, i;
 	long k;
 	int many = 0;
 
@@ -271,13 +290,15 @@ pra_select(const char *hdrs, size_t len, struct pra *p)
 		    "From field", sizeof(p->error));
 	else {
 		snprintf(p->field, sizeof(p->field), "%s", f[k].name);
-		for (n = 0; p->field[n] != '\0'; n++)
-			p->field[n] = (char)tolower((unsigned char)p->field[n]);
+		for (i = 0; p->field[i] != '\0'; i++)
+			p->field[i] = (char)tolower((unsigned char)p->field[i]);
 		if (mailbox(f[k].value, p->addr, sizeof(p->addr), p->domain,
 		    sizeof(p->domain)) == -1)
 			snprintf(p->error, sizeof(p->error),
 			    "malformed %s field", f[k].name);
 	}
+	while (n > 0)
+		free(f[--n].value);
 	free(f);
 	return p->error[0] != '\0' ? -1 : 0;
 }

@@ -92,6 +92,7 @@ struct spf {
 	int64_t		 now;
 
 	SPF_server_t	*server;
+	SPF_dns_server_t *ds;		/* our layer, freed after server */
 	struct spfdns	 layer;
 	struct list	*trusted, *whitelist;
 };
@@ -101,6 +102,7 @@ extern const char *const spf_result_names[R_COUNT];
 /* spfdns.c */
 SPF_dns_server_t *spfdns_new(struct spfdns *d);
 void	spfdns_reset(struct spfdns *d, int64_t budget_ms);
+void	spf_release(struct spf *s);
 int64_t	spfdns_now_ms(void);
 int	spfdns_fetch(struct spfdns *d, SPF_server_t *srv,
 	    SPF_response_t *resp, const char *domain, SPF_record_t **rec,

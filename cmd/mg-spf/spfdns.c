@@ -644,13 +644,10 @@ layer_get_exp(SPF_server_t *srv, const char *domain, char **bufp,
 	return err;
 }
 
-static void
-layer_destroy(SPF_dns_server_t *srv)
-{
-	free(srv);
-}
-
-/* Makes the layer; libspf2's SPF_server_free frees it. */
+/*
+ * Makes the layer.  It has no destroy hook: SPF_server_free leaves a
+ * layer given to SPF_server_new_dns alone, so the caller frees it after.
+ */
 SPF_dns_server_t *
 spfdns_new(struct spfdns *d)
 {
@@ -658,7 +655,6 @@ spfdns_new(struct spfdns *d)
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return NULL;
-	srv->destroy = layer_destroy;
 	srv->lookup = layer_lookup;
 	srv->get_spf = layer_get_spf;
 	srv->get_exp = layer_get_exp;
