@@ -102,7 +102,7 @@ install: all
 	install -m 644 man/mailguard.7 $(DESTDIR)$(MANDIR)/man7
 	cp -R examples $(DESTDIR)$(SHAREDIR)/
 
-README.md: man/mailguard.7
+README.md: man/mailguard.7 scripts/readme.sh scripts/readme-head.md scripts/readme-tail.md
 	sh scripts/readme.sh > $@
 
 lint:

@@ -15,8 +15,9 @@ TEST="bats bats-assert bats-support faketime ldnsutils nsd unbound
     ucspi-tcp swaks mandoc python3"
 # Each program's own test packages, one a line, in scripts/deps.d/NAME.
 TEST="$TEST $(cat "$(dirname "$0")"/deps.d/* 2>/dev/null | sed 's/#.*//')"
-# Packages whose postinst would start (and enable) a system daemon.
-DAEMONS="nsd unbound"
+# Packages whose postinst would start (and enable at boot) a system daemon:
+# qpsmtpd's init script would even take port 25.
+DAEMONS="nsd unbound qpsmtpd"
 POLICY=/usr/sbin/policy-rc.d
 
 [ "${NODEPS:-0}" = 1 ] && exit 0
@@ -30,11 +31,12 @@ if ! command -v dpkg-query >/dev/null 2>&1 ||
 fi
 
 # One call for all packages: an unknown package is reported on stderr and
-# simply does not print "installed".
+# simply does not print "installed".  A package named twice is listed once.
 missing=$(dpkg-query -W -f='${Package} ${Status}\n' $BUILD $TEST \
     2>/dev/null | awk '$NF == "installed" { ok[$1] = 1 }
 	END { n = split(want, w, " "); for (i = 1; i <= n; i++)
-	    if (!(w[i] in ok)) printf "%s ", w[i] }' want="$(echo $BUILD $TEST)")
+	    if (!(w[i] in ok) && !(w[i] in seen)) {
+		seen[w[i]] = 1; printf "%s ", w[i] } }' want="$(echo $BUILD $TEST)")
 missing=${missing% }
 if [ -z "$missing" ]; then
 	echo "deps: all dependencies present"
@@ -74,17 +76,23 @@ if ! { apt-get update && apt-get install -y --no-install-recommends \
 fi
 rm -f "$log"
 
-# The tests start their own nsd and unbound on loopback; the system copies
-# are not wanted at boot either.
+# The tests start their own servers on loopback; the system copies are
+# not wanted at boot either.
 for d in $DAEMONS; do
 	case " $missing " in
-	*" $d "*)
-		if command -v systemctl >/dev/null 2>&1; then
-			systemctl disable --quiet "$d" >/dev/null 2>&1
-			[ "$d" = unbound ] && systemctl disable --quiet \
-			    unbound-resolvconf >/dev/null 2>&1
-		fi
-		;;
+	*" $d "*) ;;
+	*) continue ;;
 	esac
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --quiet "$d" >/dev/null 2>&1
+	elif command -v update-rc.d >/dev/null 2>&1; then
+		update-rc.d "$d" disable >/dev/null 2>&1
+	fi
 done
+if command -v systemctl >/dev/null 2>&1; then
+	case " $missing " in
+	*" unbound "*)
+		systemctl disable --quiet unbound-resolvconf >/dev/null 2>&1 ;;
+	esac
+fi
 echo "deps: installed $missing"
