@@ -61,6 +61,7 @@ struct sess {
 	int		 in_mail;
 	char		 from[600], rcpt[600];
 	long long	 nrcpt;
+	int		 rcpt_refused;	/* we refused the last RCPT */
 	char		 thdr[OS_HDR_MAX];	/* mail, rcpt, data */
 
 	/* The open request (one per session; data-line aside). */
@@ -72,6 +73,7 @@ struct sess {
 	enum run_kind	 kind;
 	struct chain_run *run;
 	struct chain_step xstep;	/* RUN_BATV: argv with the address */
+	char		 newaddr[600];	/* a step's rewrite of the address */
 
 	/* The message (data-line). */
 	int		 in_data;	/* lines are coming */

@@ -354,7 +354,8 @@ tx_addr(struct osmtpd *o, struct sess *s, const char *ev, char *rest,
 	if (strcmp(result, "ok") == 0) {
 		s->nrcpt++;
 		strlcpy(s->rcpt, addr, sizeof(s->rcpt));
-	} else if (strcmp(result, "permfail") == 0)
+	} else if (strcmp(result, "permfail") == 0 && !s->rcpt_refused)
+		/* smtpd refused it, not a step of ours. */
 		dyn_event(o, s, "unknown-rcpt");
 }
 

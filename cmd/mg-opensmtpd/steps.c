@@ -36,7 +36,7 @@ static void
 finish(struct osmtpd *o, struct sess *s, int code, const char *reply,
     const char *rewrite)
 {
-	char arg[SMTP_REPLY_MAX + 8];
+	char arg[SMTP_REPLY_MAX + sizeof(s->newaddr)];
 
 	end_run(s);
 	s->busy = 0;
@@ -46,6 +46,8 @@ finish(struct osmtpd *o, struct sess *s, int code, const char *reply,
 		data_steps_done(o, s);
 		return;
 	}
+	if (code == 0 && rewrite == NULL && s->newaddr[0] != '\0')
+		rewrite = s->newaddr;
 	if (code == 0 && rewrite != NULL) {
 		snprintf(arg, sizeof(arg), "<%s>", rewrite);
 		answer(o, s, s->token, "rewrite", arg);
@@ -54,6 +56,7 @@ finish(struct osmtpd *o, struct sess *s, int code, const char *reply,
 	else {
 		answer(o, s, s->token, "reject", reply);
 		s->nrefused++;
+		s->rcpt_refused = s->stage == CHAIN_RCPT;
 		if (s->stage == CHAIN_MAIL)
 			txn_reset(s);
 		else if (s->stage == CHAIN_HELO)
@@ -147,6 +150,7 @@ start_stage(struct osmtpd *o, struct sess *s, enum chain_stage st)
 	s->busy = 1;
 	s->stage = st;
 	s->stepi = 0;
+	s->newaddr[0] = '\0';
 	s->kind = RUN_CHAIN;
 	next_step(o, s);
 }
@@ -183,6 +187,32 @@ batv_done(struct osmtpd *o, struct sess *s)
 	finish(o, s, 0, NULL, addr);
 }
 
+/*
+ * An address on stdout, "user@domain" alone on its line, and exit 0:
+ * the step tells the adapter to deliver to that address instead, as
+ * mg-batv does for a tagged recipient.  1 and the address copied.
+ */
+static int
+address_out(const struct chain_run *r, char *addr, size_t cap)
+{
+	const char *out;
+	size_t len, n;
+
+	if (chain_raw(r, &out, &len) != 0)
+		return 0;
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+		len--;
+	if (len == 0 || len >= cap || memchr(out, '@', len) == NULL)
+		return 0;
+	for (n = 0; n < len; n++)
+		if (out[n] <= ' ' || out[n] >= 0x7f || out[n] == ':' ||
+		    out[n] == '<' || out[n] == '>')
+			return 0;
+	memcpy(addr, out, len);
+	addr[len] = '\0';
+	return 1;
+}
+
 /* A step ended: its verdict decides whether the next one runs. */
 static void
 step_done(struct osmtpd *o, struct sess *s)
@@ -197,6 +227,13 @@ step_done(struct osmtpd *o, struct sess *s)
 	}
 	name = s->kind == RUN_DKIM ? o->dkim.step[CHAIN_DATA][0].name :
 	    o->chain.step[s->stage][s->stepi].name;
+	if (s->stage == CHAIN_RCPT && address_out(s->run, s->newaddr,
+	    sizeof(s->newaddr))) {
+		log_decision(s, sname, name, "rewrite", NULL, s->newaddr);
+		s->stepi++;
+		next_step(o, s);
+		return;
+	}
 	chain_result(s->run, &res);
 	if (res.verdict != CHAIN_ACCEPT) {
 		log_decision(s, sname, name, res.failed ? "fail" :
@@ -257,6 +294,7 @@ request(struct osmtpd *o, struct sess *s, const char *phase,
 	} else if (strcmp(phase, "rcpt-to") == 0) {
 		st = CHAIN_RCPT;
 		strlcpy(s->rcpt, param, sizeof(s->rcpt));
+		s->rcpt_refused = 0;
 	} else {
 		answer(o, s, token, "proceed", NULL);
 		return;

@@ -3,7 +3,8 @@
 #
 # The opensmtpd package conflicts with every other MTA and starts a
 # daemon when installed, so it is never installed: its .deb is fetched
-# once with apt-get download into build/opensmtpd/ and unpacked there.
+# once with apt-get download into /var/tmp/mailguard-opensmtpd/ and
+# unpacked there (not under build/, whose *.d files make includes).
 # smtpd has its paths compiled in (queue, control socket, helpers, the
 # chroot, its users), so it runs in a private mount namespace where
 # scratch directories and a private /etc/passwd and /etc/group (with its
@@ -18,7 +19,7 @@
 #   osmtpd_stop               stops it by its pid
 #   osmtpd_wait_msg DIR PAT   waits for a delivered file matching PAT
 
-OSMTPD_CACHE=${OSMTPD_CACHE:-$TOP/build/opensmtpd}
+OSMTPD_CACHE=${OSMTPD_CACHE:-/var/tmp/mailguard-opensmtpd}
 OSMTPD_UID=${OSMTPD_UID:-}
 
 osmtpd_available() {
