@@ -164,4 +164,13 @@ int	chain_run_step(const struct chain_step *s, char *const envp[],
  */
 int	chain_authres_merge(char *dst, size_t cap, const char *headers);
 
+/*
+ * Added for mg-opensmtpd, whose mail-from rewrite runs a command that
+ * prints an address, not header fields.  For a finished step: points
+ * *out at its stdout (*len bytes, not NUL-terminated) and returns its
+ * exit status 0..255, or -1 when it was killed, timed out, died of a
+ * signal or wrote more than CHAIN_OUT_MAX.
+ */
+int	chain_raw(const struct chain_run *r, const char **out, size_t *len);
+
 #endif

@@ -1,0 +1,244 @@
+/*
+ * mg-opensmtpd's data-line filtering (smtpd-filters(7)): smtpd streams
+ * the message one dot-stuffed line at a time (RFC 5321 section 4.5.2)
+ * and takes back a stream that ends in a lone ".".  When [data] steps
+ * (or the DKIM signer) must see the message, the lines are spooled
+ * unstuffed with LF ends, the steps read the spool, and then the header
+ * fields of the session and transaction go back, followed by the
+ * message unchanged.  Otherwise lines go back as they come, after the
+ * header fields.  The verdict is the answer to the commit request.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "osmtpd.h"
+
+/*
+ * One line back to smtpd: `line' as it is, after one more "." when dot
+ * is set (stuffing an unstuffed line, RFC 5321 section 4.5.2).
+ */
+static void
+put_line(struct osmtpd *o, struct sess *s, int dot, const char *line,
+    size_t n)
+{
+	char pre[64];
+	int k;
+
+	if (o->proto_major == 0 && o->proto_minor < 5)
+		k = snprintf(pre, sizeof(pre), "filter-dataline|%s|%s|",
+		    s->dtoken, s->id);
+	else
+		k = snprintf(pre, sizeof(pre), "filter-dataline|%s|%s|",
+		    s->id, s->dtoken);
+	out_raw(o, pre, (size_t)k);
+	if (dot)
+		out_raw(o, ".", 1);
+	out_raw(o, line, n);
+	out_raw(o, "\n", 1);
+	if (n + (dot != 0) > OS_CUT_LEN && o->cut_lines)
+		s->dcut++;
+}
+
+/* The header fields of buf (LF lines), stuffed when one starts with ".". */
+static void
+put_fields(struct osmtpd *o, struct sess *s, const char *buf)
+{
+	const char *p = buf, *nl;
+	size_t n;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		put_line(o, s, p[0] == '.', p, n);
+		p += n + (nl != NULL);
+	}
+}
+
+static void
+put_headers(struct osmtpd *o, struct sess *s)
+{
+	put_fields(o, s, s->shdr);
+	put_fields(o, s, s->thdr);
+}
+
+static FILE *
+spool_open(void)
+{
+	char path[4096];
+	const char *dir = getenv("TMPDIR");
+	FILE *fp;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/mg-opensmtpd.XXXXXX",
+	    dir != NULL && *dir != '\0' ? dir : "/tmp");
+	if ((fd = mkstemp(path)) == -1)
+		return NULL;
+	unlink(path);
+	if ((fp = fdopen(fd, "w+")) == NULL)
+		close(fd);
+	return fp;
+}
+
+void
+data_close(struct sess *s)
+{
+	if (s->spool != NULL)
+		fclose(s->spool);
+	s->spool = NULL;
+	s->in_data = s->passthru = s->data_done = s->commit_wait = 0;
+	s->dspool_err = 0;
+	s->dverdict = 0;
+	s->dreply[0] = '\0';
+	s->dbytes = s->dlines = s->dcut = 0;
+}
+
+static void
+data_begin(struct osmtpd *o, struct sess *s, const char *token)
+{
+	data_close(s);
+	s->in_data = 1;
+	strlcpy(s->dtoken, token, sizeof(s->dtoken));
+	if (o->chain.n[CHAIN_DATA] == 0 && (o->dkim.n[CHAIN_DATA] == 0 ||
+	    !is_outbound(o, s))) {
+		/* Nothing reads the message: the fields, then the lines. */
+		s->passthru = 1;
+		put_headers(o, s);
+		return;
+	}
+	if ((s->spool = spool_open()) == NULL) {
+		log_error("session %s: spool: %s", s->id, strerror(errno));
+		s->dspool_err = 1;
+	}
+}
+
+static void
+cut_warning(struct sess *s)
+{
+	if (s->dcut > 0)
+		log_warn("session %s: %lld data lines longer than %d "
+		    "characters were cut by smtpd (OpenSMTPD before 7.4)",
+		    s->id, s->dcut, OS_CUT_LEN);
+}
+
+/* The lone "." after the message: run the steps on the spool. */
+static void
+data_end(struct osmtpd *o, struct sess *s)
+{
+	if (s->passthru) {
+		put_line(o, s, 0, ".", 1);
+		s->data_done = 1;
+		cut_warning(s);
+		return;
+	}
+	if (s->dspool_err || fflush(s->spool) == EOF) {
+		log_decision(s, "data", NULL, "defer", "451 4.3.0 temporary "
+		    "failure (spool)", "spool failed");
+		s->stage = CHAIN_DATA;
+		s->dverdict = 451;
+		strlcpy(s->dreply, "451 4.3.0 temporary failure (spool)",
+		    sizeof(s->dreply));
+		data_steps_done(o, s);
+		return;
+	}
+	start_stage(o, s, CHAIN_DATA);
+}
+
+void
+data_line(struct osmtpd *o, struct sess *s, const char *token,
+    const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = line;
+
+	if (!s->in_data || s->data_done)
+		data_begin(o, s, token);
+	if (strcmp(line, ".") == 0) {
+		data_end(o, s);
+		return;
+	}
+	s->dlines++;
+	if (s->passthru) {
+		put_line(o, s, 0, line, n);
+		return;
+	}
+	if (s->dspool_err)
+		return;
+	/* RFC 5321 section 4.5.2: the steps read the text unstuffed. */
+	if (p[0] == '.') {
+		p++;
+		n--;
+	}
+	s->dbytes += (long long)n + 1;
+	if (fwrite(p, 1, n, s->spool) != n || putc('\n', s->spool) == EOF) {
+		log_error("session %s: spool: %s", s->id, strerror(errno));
+		s->dspool_err = 1;
+	}
+}
+
+/* Replays the spool, stuffed again, after the header fields. */
+static int
+replay(struct osmtpd *o, struct sess *s)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (fseek(s->spool, 0, SEEK_SET) == -1)
+		return -1;
+	while ((n = getline(&buf, &cap, s->spool)) > 0) {
+		if (buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		put_line(o, s, buf[0] == '.', buf, (size_t)n);
+	}
+	free(buf);
+	return ferror(s->spool) ? -1 : 0;
+}
+
+void
+data_steps_done(struct osmtpd *o, struct sess *s)
+{
+	if (s->dverdict == 0) {
+		put_headers(o, s);
+		if (replay(o, s) == -1) {
+			/* The lines sent so far end here; commit refuses. */
+			log_error("session %s: spool: %s", s->id,
+			    strerror(errno));
+			s->dverdict = 451;
+			strlcpy(s->dreply, "451 4.3.0 temporary failure "
+			    "(spool)", sizeof(s->dreply));
+		}
+	}
+	/* A refused message goes back empty: commit rejects it anyway. */
+	put_line(o, s, 0, ".", 1);
+	s->data_done = 1;
+	cut_warning(s);
+	if (s->spool != NULL) {
+		fclose(s->spool);
+		s->spool = NULL;
+	}
+	if (s->commit_wait)
+		commit(o, s, s->ctoken);
+}
+
+/* The commit request: the data verdict, kept since the lone ".". */
+void
+commit(struct osmtpd *o, struct sess *s, const char *token)
+{
+	if (s->in_data && !s->data_done) {
+		s->commit_wait = 1;
+		strlcpy(s->ctoken, token, sizeof(s->ctoken));
+		return;
+	}
+	if (s->dverdict == 0) {
+		answer(o, s, token, "proceed", NULL);
+		s->nmsg++;
+	} else {
+		answer(o, s, token, "reject", s->dreply);
+		s->nrefused++;
+	}
+	data_close(s);
+}

@@ -1,0 +1,182 @@
+/*
+ * mg-opensmtpd's state: its settings, the filter protocol with smtpd
+ * (smtpd-filters(7), protocol 0.6 and 0.7), and one record per SMTP
+ * session.  main.c (options, the poll loop), proto.c (lines in and
+ * out, the handshake), session.c (sessions and reports), steps.c (the
+ * chain at each phase, answers), data.c (data-line filtering).
+ */
+#ifndef MG_OSMTPD_H
+#define MG_OSMTPD_H
+
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "chain.h"
+#include "dyn.h"
+#include "ip.h"
+#include "opt.h"
+#include "smtp.h"
+
+#define OS_HDR_MAX	16384	/* header fields kept per scope */
+#define OS_LINE_MAX	(70 * 1024)	/* smtpd sends lines up to 64 KB */
+#define OS_ID_LEN	16	/* session and token: 16 hex digits */
+/*
+ * OpenSMTPD 6.7 to 7.3 read a filter's answer into a 2048-byte buffer,
+ * so a data line past this length comes back cut (issue OpenSMTPD#1192,
+ * fixed in 7.4).
+ */
+#define OS_CUT_LEN	1997
+
+enum os_outbound { OUT_AUTH, OUT_ALL, OUT_NONE };
+
+/* What a session's running step is for. */
+enum run_kind { RUN_CHAIN, RUN_BATV, RUN_DKIM };
+
+/* A line of smtpd's kept while the session's request is open. */
+struct qline {
+	struct qline	*next;
+	size_t		 len;
+	char		 text[];
+};
+
+struct sess {
+	struct sess	*next;		/* hash chain */
+	struct qline	*qhead, **qtail;	/* lines waiting */
+	char		 id[OS_ID_LEN + 1];
+
+	/* Facts from the reports. */
+	char		 ip[IP_STRLEN + 8], rport[8], lip[IP_STRLEN + 8];
+	char		 lport[8], rdns[256], fcrdns[8], tls[128];
+	struct ipaddr	 ipa;
+	int		 have_ip;
+	char		 helo[256];
+	int		 helo_done;
+	char		 auth_user[256];
+	char		 authres[2048];		/* MG_AUTHRES */
+	char		 shdr[OS_HDR_MAX];	/* connect, helo, auth */
+	long long	 nmsg, nrefused;
+
+	/* The transaction. */
+	int		 in_mail;
+	char		 from[600], rcpt[600];
+	long long	 nrcpt;
+	int		 rcpt_refused;	/* we refused the last RCPT */
+	char		 thdr[OS_HDR_MAX];	/* mail, rcpt, data */
+
+	/* The open request (one per session; data-line aside). */
+	int		 busy;
+	char		 phase[16];
+	char		 token[OS_ID_LEN + 1];
+	enum chain_stage stage;
+	size_t		 stepi;
+	enum run_kind	 kind;
+	struct chain_run *run;
+	struct chain_step xstep;	/* RUN_BATV: argv with the address */
+	char		 newaddr[600];	/* a step's rewrite of the address */
+
+	/* The message (data-line). */
+	int		 in_data;	/* lines are coming */
+	int		 passthru;	/* echo lines as they come */
+	int		 data_done;	/* the lines (or "." alone) went back */
+	char		 dtoken[OS_ID_LEN + 1];
+	FILE		*spool;		/* unstuffed, LF ends */
+	long long	 dbytes, dlines, dcut;
+	int		 dspool_err;
+	int		 dverdict;	/* 0 proceed, else the reply's code */
+	char		 dreply[SMTP_REPLY_MAX + 1];
+	int		 commit_wait;	/* commit came before the verdict */
+	char		 ctoken[OS_ID_LEN + 1];
+};
+
+struct osmtpd {
+	/* Settings. */
+	const char	*chain_file, *hostname, *statedir, *relayclient;
+	const char	*batv_sign, *dkim_sign;
+	int64_t		 step_timeout;
+	long long	 lock_timeout;
+	int		 outbound;	/* enum os_outbound */
+	int		 add_headers;
+	struct opt_list	 dyn_rules_text, dyn_record;
+	int64_t		 dyn_block, dyn_max_block, dyn_memory;
+	long long	 dyn_factor, dyn_v4, dyn_v6;
+
+	/* Acquired. */
+	struct chain	 chain;
+	struct chain	 batv, dkim;	/* one step each, in [mail]/[data] */
+	struct chain_env env;
+	struct dyn_conf	 dyn;
+	struct dyn_rule	*rules;
+	int		 want[CHAIN_NSTAGES];	/* phases registered */
+	int		 want_data;
+
+	/* The protocol. */
+	int		 ready;		/* config|ready seen, registered */
+	int		 proto_major, proto_minor;	/* from the lines */
+	int		 cut_lines;	/* smtpd < 7.4 cuts long data lines */
+	char		 admd[256];
+	char		 version[64];
+
+	/* Output to smtpd: a growing buffer drained by poll. */
+	char		*obuf;
+	size_t		 olen, ocap;
+	int		 ofail;
+
+	struct sess	*tab[256];
+	size_t		 nsess;
+};
+
+extern struct osmtpd O;
+
+/* proto.c */
+/*
+ * One line from smtpd.  A line for a session whose request is still
+ * open waits in the session's queue (smtpd sends the next request only
+ * after the answer; a transcript piped in does not wait), except
+ * link-disconnect, which ends the session at once.
+ */
+void	proto_line(struct osmtpd *o, char *line, size_t len);
+/* Handles the queued lines of sessions that are no longer busy. */
+void	proto_drain(struct osmtpd *o);
+void	out_line(struct osmtpd *o, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	out_raw(struct osmtpd *o, const char *a, size_t n);
+/* Writes what it can without blocking; -1 when smtpd is gone. */
+int	out_flush(struct osmtpd *o);
+void	answer(struct osmtpd *o, const struct sess *s, const char *token,
+	    const char *decision, const char *arg);
+
+/* session.c */
+struct sess *sess_get(struct osmtpd *o, const char *id, int create);
+void	sess_free(struct osmtpd *o, struct sess *s);
+void	txn_reset(struct sess *s);
+void	report(struct osmtpd *o, char **f, size_t nf, int minor);
+int	sess_env(struct osmtpd *o, struct sess *s);
+int	hdr_add(char *buf, size_t cap, const char *fields);
+void	log_decision(const struct sess *s, const char *stage,
+	    const char *step, const char *decision, const char *reply,
+	    const char *why);
+void	dyn_event(struct osmtpd *o, struct sess *s, const char *event);
+int	setup_dyn(struct osmtpd *o, struct mgerr *e);
+int	is_outbound(const struct osmtpd *o, const struct sess *s);
+
+/* steps.c */
+void	request(struct osmtpd *o, struct sess *s, const char *phase,
+	    const char *token, const char *param);
+/* Adds the fds of running steps to the poll set; returns the count. */
+size_t	steps_poll(struct osmtpd *o, struct pollfd *pfd, size_t cap,
+	    int *timeout);
+/* Reads, reaps and times out running steps; answers finished stages. */
+void	steps_work(struct osmtpd *o);
+/* 1 while any step runs. */
+int	steps_busy(const struct osmtpd *o);
+void	start_stage(struct osmtpd *o, struct sess *s, enum chain_stage st);
+
+/* data.c */
+void	data_line(struct osmtpd *o, struct sess *s, const char *token,
+	    const char *line);
+void	data_steps_done(struct osmtpd *o, struct sess *s);
+void	commit(struct osmtpd *o, struct sess *s, const char *token);
+void	data_close(struct sess *s);
+
+#endif
