@@ -38,6 +38,7 @@ fail(const char *what, const struct mgerr *e)
 
 struct stats {
 	unsigned long	pending, passed, counting, listed, other;
+	uint32_t	awl;		/* --auto-whitelist */
 	int		print;
 };
 
@@ -62,7 +63,8 @@ list_fn(void *arg, const void *key, size_t klen, const struct state_rec *rec)
 	} else if (klen > 2 && k[0] == 'n' && k[1] == ' ' &&
 	    nrec_decode(rec, &n) == 0) {
 		fmt_time(n.listed, p, sizeof(p));
-		*(n.listed ? &s->listed : &s->counting) += 1;
+		*(s->awl > 0 && n.passes >= s->awl ? &s->listed :
+		    &s->counting) += 1;
 		if (s->print)
 			printf("network - %s %s %u %.*s\n", p, x, n.passes,
 			    (int)klen - 2, k + 2);
@@ -108,6 +110,7 @@ cmd_stats(struct grey *g, int argc, char **argv)
 	if (argc != 1)
 		usage();
 	memset(&s, 0, sizeof(s));
+	s.awl = (uint32_t)g->auto_whitelist;
 	if ((rc = walk(g, &s)) != 0)
 		return rc;
 	printf("pending %lu\npassed %lu\nnetworks-counting %lu\n"

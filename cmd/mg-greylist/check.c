@@ -96,7 +96,8 @@ net_listed(struct grey *g, struct state *st, const struct job *j, int w,
 		return 0;
 	if ((r = nrec_get(st, j->net, g->now, &n, &exp, e)) <= 0)
 		return r;
-	if (n.listed == 0)
+	/* The threshold in force decides, not the one at the time. */
+	if (n.passes < (uint32_t)g->auto_whitelist)
 		return 0;
 	v->pass = 1;
 	v->why = "auto-whitelisted";

@@ -96,14 +96,16 @@ static void
 squash_digits(char *s)
 {
 	char *r, *w;
+	int in_run = 0;
 
 	for (r = w = s; *r != '\0'; r++) {
 		if (isdigit((unsigned char)*r)) {
-			if (w == s || w[-1] != '#' || !isdigit((unsigned char)
-			    r[-1]))
+			if (!in_run)
 				*w++ = '#';
+			in_run = 1;
 			continue;
 		}
+		in_run = 0;
 		*w++ = *r;
 	}
 	*w = '\0';
