@@ -25,6 +25,7 @@ LDLIBS  += $(PKGLIBS) -lgdbm
 # it links them (and the rest but libc) statically, without PIE.
 bin/mg-greylist: LDFLAGS += -no-pie
 bin/mg-greylist: LDLIBS = -Wl,-Bstatic -lldns -lssl -lcrypto -lbsd -lmd -lgdbm -Wl,-Bdynamic
+build/fuzz/fuzz_greylist_key: LDLIBS += -lmd
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

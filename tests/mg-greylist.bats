@@ -437,3 +437,20 @@ time.sleep(5)' "$T/st/greylist.db.lock" "$T/locked" &
 	assert_equal "$status" 111
 	assert_output --partial "451 4.7.1 greylisted"
 }
+
+# --- examples -------------------------------------------------------------------
+
+@test "the shipped large-sender list and its refresh script make a working whitelist" {
+	printf '# a comment\nbigsender.test\n195.235.39\n198.51.100.0/24\n/^mx\\d+\\.x\\.test$/\n' > "$T/import"
+	run sh "$TOP/examples/greylist/refresh-clients" "$T/import" "$T/clients"
+	assert_success
+	[ -e "$T/clients.mgc" ]
+	grep -qx '\*.bigsender.test' "$T/clients"
+	grep -qx '195.235.39.0/24' "$T/clients"
+	at "$T0" --client-whitelist "$T/clients" --ip 195.235.39.7 --from a@x.example --rcpt b@example.org
+	assert_success
+	at "$T0" --client-whitelist "$T/clients" --ip 198.51.100.7 --from a@x.example --rcpt b@example.org
+	assert_success
+	at "$T0" --client-whitelist "$T/clients" --ip 192.0.2.7 --from a@x.example --rcpt b@example.org
+	assert_equal "$status" 111
+}
