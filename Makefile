@@ -25,7 +25,8 @@ LDLIBS  += $(PKGLIBS) -lgdbm
 # it links them (and the rest but libc) statically, without PIE.
 bin/mg-greylist: LDFLAGS += -no-pie
 bin/mg-greylist: LDLIBS = -Wl,-Bstatic -lldns -lssl -lcrypto -lbsd -lmd -lgdbm -Wl,-Bdynamic
-build/fuzz/fuzz_greylist_key: LDLIBS += -lmd
+build/fuzz/fuzz_greylist_key: LDLIBS += build/libcommon.a -lbsd -lmd
+build/fuzz/fuzz_greylist_key: cmd/mg-greylist/key.c
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cmd/mg-greylist/key.c"
+#include "../cmd/mg-greylist/greylist.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

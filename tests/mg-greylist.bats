@@ -234,6 +234,16 @@ env1=(--ip 192.0.2.7 --from alice@example.com --rcpt bob@example.org)
 	assert_equal "$status" 111
 }
 
+@test "mg-greylist reads unterminated quotes in earlier results safely" {
+	at "$T0" --ip 198.51.100.1 --from a@s.example --rcpt b@example.org -x \
+	    --auth-results 'mx; dkim=pass header.b="abc; spf=pass smtp.mailfrom=s.example'
+	assert_equal "$status" 111
+	[[ "$stderr" == *'key "t 198.51.100.0/24 '* ]]
+	at "$T0" --ip 198.51.100.1 --from a@s.example --rcpt b@example.org -x \
+	    --auth-results 'mx; x="a"; spf=pass smtp.mailfrom="s.example"'
+	[[ "$stderr" == *'key "t spf:s.example '* ]]
+}
+
 @test "mg-greylist ignores SPF results other than pass" {
 	at "$T0" --ip 198.51.100.1 --from a@s.example --rcpt b@example.org -x \
 	    --auth-results 'mx; spf=softfail smtp.mailfrom=s.example; dkim=pass header.d=s.example'

@@ -278,10 +278,15 @@ authres_spf_pass(const char *text, char *out, size_t len)
 		return 0;
 	for (p = text; *p != '\0'; p = *end == ';' ? end + 1 : end) {
 		/* A quoted value may hold ';'; take the segment carefully. */
-		for (end = p; *end != '\0' && *end != ';'; end++)
-			if (*end == '"')
-				while (*++end != '\0' && *end != '"')
-					;
+		for (end = p; *end != '\0' && *end != ';'; end++) {
+			if (*end != '"')
+				continue;
+			while (end[1] != '\0' && end[1] != '"')
+				end++;
+			end++;	/* the closing quote, or the NUL */
+			if (*end == '\0')
+				break;
+		}
 		if (resinfo_spf(p, end, out, len))
 			return 1;
 		if (*end == '\0')
