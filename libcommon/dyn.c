@@ -453,6 +453,29 @@ dyn_record(struct state *st, const struct dyn_conf *c,
 }
 
 int
+dyn_recent(struct state *st, const struct dyn_conf *c,
+    const struct ipaddr *ip, const char *event, int64_t now, int64_t since,
+    unsigned *n, struct mgerr *e)
+{
+	char key[KEY_LEN], text[CIDR_STRLEN];
+	struct ring r;
+	struct cidr net;
+
+	*n = 0;
+	if (!event_ok(event, strlen(event))) {
+		mgerr_set(e, "%.40s: bad event name", event);
+		return -1;
+	}
+	cidr_of(ip, c->v4_prefix, c->v6_prefix, &net);
+	cidr_format(&net, text, sizeof(text));
+	snprintf(key, sizeof(key), "e %s %s", text, event);
+	if (ring_load(st, key, now, &r, e) == -1)
+		return -1;
+	*n = ring_count(&r, since);
+	return 0;
+}
+
+int
 dyn_block(struct state *st, const struct dyn_conf *c,
     const struct cidr *net, int64_t now, int64_t until, const char *reason,
     struct mgerr *e)

@@ -99,6 +99,15 @@ int	dyn_check(struct state *st, const struct dyn_conf *c,
 	    const struct ipaddr *ip, int64_t now, struct dyn_block *b,
 	    struct mgerr *e);
 /*
+ * Counts the events named event recorded for ip's network after since
+ * (of the last DYN_RING kept), for programs that treat recently
+ * misbehaving clients differently without blocking them.  0 and *n set,
+ * or -1 and e set.
+ */
+int	dyn_recent(struct state *st, const struct dyn_conf *c,
+	    const struct ipaddr *ip, const char *event, int64_t now,
+	    int64_t since, unsigned *n, struct mgerr *e);
+/*
  * Blocks net (any prefix) by hand from now until `until', replacing any
  * block on that exact network; counts as an offence.  0 or -1.
  */

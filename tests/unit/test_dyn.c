@@ -360,6 +360,35 @@ test_errors(void)
 	state_close(st);
 }
 
+/* dyn_recent counts one event of one network after a time. */
+static void
+test_recent(void)
+{
+	struct dyn_conf c;
+	struct dyn_block b;
+	struct ipaddr a = ip("192.0.2.9");
+	struct state *st = fresh();
+	struct mgerr e;
+	unsigned n = 99;
+
+	dyn_conf_defaults(&c);
+	c.v4_prefix = 24;
+	T_INT(dyn_recent(st, &c, &a, "auth-fail", T0, T0 - 3600, &n, &e), 0);
+	T_INT(n, 0);
+	T_INT(rec(st, &c, "192.0.2.1", "auth-fail", T0, &b), 0);
+	T_INT(rec(st, &c, "192.0.2.2", "auth-fail", T0 + 100, &b), 0);
+	T_INT(rec(st, &c, "192.0.2.2", "unknown-rcpt", T0 + 100, &b), 0);
+	T_INT(dyn_recent(st, &c, &a, "auth-fail", T0 + 200, T0 - 1, &n, &e), 0);
+	T_INT(n, 2);
+	T_INT(dyn_recent(st, &c, &a, "auth-fail", T0 + 200, T0, &n, &e), 0);
+	T_INT(n, 1);
+	a = ip("198.51.100.1");
+	T_INT(dyn_recent(st, &c, &a, "auth-fail", T0 + 200, T0 - 1, &n, &e), 0);
+	T_INT(n, 0);
+	T_INT(dyn_recent(st, &c, &a, "Bad Event", T0, T0, &n, &e), -1);
+	state_close(st);
+}
+
 static void
 cleanup(void)
 {
@@ -385,6 +414,7 @@ main(void)
 	test_hand_block();
 	test_list_expire();
 	test_errors();
+	test_recent();
 	cleanup();
 	return t_done("dyn");
 }
