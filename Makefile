@@ -29,11 +29,13 @@ build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
 # Per-program libraries.  mg-greylist runs once per recipient and must
 # start in well under a millisecond: loading libldns, libssl and
 # libcrypto dynamically costs over 1 ms of relocations per process, so
-# it links them (and the rest but libc) statically, without PIE.
-bin/mg-greylist: LDFLAGS += -no-pie
+# it links them (and the rest but libc) statically.
 bin/mg-greylist: LDLIBS = -Wl,-Bstatic -lldns -lssl -lcrypto -lbsd -lmd -lgdbm -Wl,-Bdynamic
 build/fuzz/fuzz_greylist_key: LDLIBS += build/libcommon.a -lbsd -lmd
 build/fuzz/fuzz_greylist_key: cmd/mg-greylist/key.c
+
+# The rules above name no goal: `make' alone builds the programs.
+.DEFAULT_GOAL := all
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
