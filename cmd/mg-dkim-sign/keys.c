@@ -20,8 +20,8 @@
 #include "reply.h"
 #include "sign.h"
 
-static EVP_PKEY *
-load_private(const char *file, struct mgerr *e)
+EVP_PKEY *
+key_load(const char *file, struct mgerr *e)
 {
 	EVP_PKEY *k;
 	FILE *f;
@@ -43,7 +43,7 @@ key_type(const char *file, struct mgerr *e)
 	EVP_PKEY *k;
 	int t;
 
-	if ((k = load_private(file, e)) == NULL)
+	if ((k = key_load(file, e)) == NULL)
 		return -1;
 	t = EVP_PKEY_base_id(k);
 	EVP_PKEY_free(k);
@@ -262,7 +262,7 @@ cmd_testkey(struct sign *s)
 	const char *p;
 	int rc = 100;
 
-	if (s->nsig != 1 || (k = load_private(s->sig[0].key, &e)) == NULL) {
+	if (s->nsig != 1 || (k = key_load(s->sig[0].key, &e)) == NULL) {
 		log_error("testkey: %s", s->nsig != 1 ?
 		    "give --domain, --selector and --key once" : e.msg);
 		return EXIT_DEFER;

@@ -40,6 +40,8 @@ int	cmd_genkey(struct sign *s);
 int	cmd_testkey(struct sign *s);
 /* 1 if the PEM private key in file is Ed25519, 0 RSA, -1 neither. */
 int	key_type(const char *file, struct mgerr *e);
+/* The PEM private key in file (an EVP_PKEY), or NULL and e set. */
+struct evp_pkey_st *key_load(const char *file, struct mgerr *e);
 
 /* dkim.c: the signatures of one message; fields get "Name: value"
  * folded with "\n\t", which the caller frees.  0, or -1 and e set. */
