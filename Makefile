@@ -39,7 +39,8 @@ BINS     := $(PROGS:%=bin/%)
 
 all: $(BINS)
 
-bin/mg-dkim-verify bin/mg-dkim-sign: LDLIBS += -lopendkim -lcrypto
+bin/mg-dkim-verify: LDLIBS += -lopendkim -lcrypto
+bin/mg-dkim-sign: LDLIBS += -lcrypto
 build/unit/test_dkcanon: LDLIBS += -lcrypto
 
 # Objects are rebuilt whenever the compiler or its flags change (SANITIZE=1,

@@ -467,7 +467,7 @@ sign_one(struct job *j, const struct sigspec *sp, struct mgerr *e)
 	char *b64 = NULL, *out = NULL;
 	size_t i, n = 0;
 
-	if ((key = key_load(sp->key, e)) == NULL)
+	if ((key = sp->pkey) == NULL && (key = key_load(sp->key, e)) == NULL)
 		return NULL;
 	hash_fields(&d, j->m, &j->h, j->hrel, j->used);
 	tags(&f, j, sp);
@@ -484,7 +484,8 @@ sign_one(struct job *j, const struct sigspec *sp, struct mgerr *e)
 		} else
 			mgerr_temp(e, "out of memory");
 	}
-	EVP_PKEY_free(key);
+	if (key != sp->pkey)
+		EVP_PKEY_free(key);
 	free(b64);
 	free(f.b.p);
 	free(d.p);
@@ -587,6 +588,10 @@ sign_message(struct sign *s, struct msg *m, char **fields, size_t *nfields,
 out:
 	for (; k < ndk; k++)
 		dk_free(dk[k]);
+	for (i = 0; i < s->nsig; i++) {
+		EVP_PKEY_free(s->sig[i].pkey);
+		s->sig[i].pkey = NULL;
+	}
 	if (j != NULL)
 		free(j->used);
 	free(j);

@@ -38,7 +38,7 @@ key_load(const char *file, struct mgerr *e)
 }
 
 int
-key_type(const char *file, struct mgerr *e)
+key_type(const char *file, EVP_PKEY **keep, struct mgerr *e)
 {
 	EVP_PKEY *k;
 	int t;
@@ -46,13 +46,17 @@ key_type(const char *file, struct mgerr *e)
 	if ((k = key_load(file, e)) == NULL)
 		return -1;
 	t = EVP_PKEY_base_id(k);
-	EVP_PKEY_free(k);
-	if (t == EVP_PKEY_ED25519)
-		return 1;
-	if (t == EVP_PKEY_RSA)
-		return 0;
-	mgerr_set(e, "key %s: neither RSA nor Ed25519", file);
-	return -1;
+	if (t != EVP_PKEY_ED25519 && t != EVP_PKEY_RSA) {
+		EVP_PKEY_free(k);
+		mgerr_set(e, "key %s: neither RSA nor Ed25519", file);
+		return -1;
+	}
+	if (keep != NULL) {
+		EVP_PKEY_free(*keep);
+		*keep = k;
+	} else
+		EVP_PKEY_free(k);
+	return t == EVP_PKEY_ED25519;
 }
 
 /*
@@ -135,7 +139,8 @@ tables_lookup(struct sign *s, const char *sender, struct mgerr *e)
 		    pat[0] == '#' || !pattern_match(pat, sender))
 			continue;
 		if (key_table_get(s->key_table, keyname, &s->sig[s->nsig],
-		    e) == -1 || (t = key_type(s->sig[s->nsig].key, e)) == -1) {
+		    e) == -1 || (t = key_type(s->sig[s->nsig].key,
+		    &s->sig[s->nsig].pkey, e)) == -1) {
 			fclose(f);
 			return -1;
 		}
