@@ -16,7 +16,7 @@ TEST="bats bats-assert bats-support faketime ldnsutils nsd unbound
 # Each program's own test packages, one a line, in scripts/deps.d/NAME.
 TEST="$TEST $(cat "$(dirname "$0")"/deps.d/* 2>/dev/null | sed 's/#.*//')"
 # Packages whose postinst would start (and enable) a system daemon.
-DAEMONS="nsd unbound"
+DAEMONS="nsd unbound opendkim"
 POLICY=/usr/sbin/policy-rc.d
 
 [ "${NODEPS:-0}" = 1 ] && exit 0
