@@ -272,6 +272,27 @@ test_public_keys() {
 
 # --- what the signer writes ----------------------------------------------
 
+@test "mg-dkim-sign's bh= and b= equal dkimpy's for the same key, time, h= list and canonicalization" {
+	corpus
+	rm "$T/corpus/5mb.eml"
+	local r="$TD/dkim/rfc8463" m canon key out want got opts
+	for m in "$T"/corpus/*.eml "$TD/dkim/rfc6376/a1-unsigned-errata.eml"; do
+		for canon in relaxed/relaxed relaxed/simple simple/simple simple/relaxed; do
+			for key in test-rsa ed25519; do
+				opts=
+				[ "${m##*/}" != folded.eml ] || opts="-z -l -e 1d -h From:To:Subject:X-Long"
+				[ $key = test-rsa ] || key=brisbane-ed25519
+				mg-dkim-sign -d example.com -s kat -k "$r/$key.pem" -t 1700000000 \
+				    -C "$canon" $opts -m < "$m" > "$T/k.eml" 2>/dev/null
+				want=$("$PY" "$TOP/tests/lib/dkimpy.py" kat "$r/$key.pem" 1700000000 < "$T/k.eml")
+				out=$(sed -n '/^DKIM-Signature:/,/^[^ \t]/p' "$T/k.eml" | sed '$d' | tr -d ' \t\r\n')
+				got="$(grep -o 'bh=[^;]*' <<<"$out") $(grep -o ';b=[^;]*$' <<<"$out" | cut -c2-)"
+				[ "$got" = "$want" ] || { echo "${m##*/} $canon $key: mg $got, dkimpy $want"; return 1; }
+			done
+		done
+	done
+}
+
 @test "mg-dkim-sign oversigns From, pins t= and writes x=, l= and z= on request" {
 	run --separate-stderr sign -t 1700000000 -e 1d -l -z < "$DATA/dkim/plain.eml"
 	assert_success
