@@ -55,7 +55,9 @@ BINS     := $(PROGS:%=bin/%)
 
 all: $(BINS)
 
-bin/mg-dkim-verify bin/mg-dkim-sign: LDLIBS += -lopendkim -lcrypto
+bin/mg-dkim-verify: LDLIBS += -lopendkim -lcrypto
+bin/mg-dkim-sign: LDLIBS += -lcrypto
+build/unit/test_dkcanon build/fuzz/fuzz_dkcanon: LDLIBS += -lcrypto
 
 # Objects are rebuilt whenever the compiler or its flags change (SANITIZE=1,
 # WERROR=1, make fuzz), so bin/ never mixes objects from two builds.

@@ -24,7 +24,10 @@
  * Memory stays bounded: the header costs at most header_max; the body is
  * kept for a rewind only when asked (MSG_KEEP), by seeking when fd is a
  * regular file, else in memory up to spool_mem bytes and past that in an
- * unlinked temporary file under $TMPDIR (else /tmp).
+ * unlinked temporary file under $TMPDIR (else /tmp).  A regular file whose
+ * body is larger than MSG_BLOCK is mapped read-only instead of read, so
+ * its body streams without a copy and rewinds for free (the file must
+ * not shrink while the message is open).
  */
 #ifndef MG_MSG_H
 #define MG_MSG_H

@@ -17,7 +17,7 @@ TEST="bats bats-assert bats-support faketime ldnsutils nsd unbound
 TEST="$TEST $(cat "$(dirname "$0")"/deps.d/* 2>/dev/null | sed 's/#.*//')"
 # Packages whose postinst would start (and enable at boot) a system daemon:
 # qpsmtpd's init script would even take port 25.
-DAEMONS="nsd unbound qpsmtpd"
+DAEMONS="nsd unbound qpsmtpd opendkim"
 POLICY=/usr/sbin/policy-rc.d
 
 [ "${NODEPS:-0}" = 1 ] && exit 0

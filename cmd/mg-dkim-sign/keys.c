@@ -20,8 +20,8 @@
 #include "reply.h"
 #include "sign.h"
 
-static EVP_PKEY *
-load_private(const char *file, struct mgerr *e)
+EVP_PKEY *
+key_load(const char *file, struct mgerr *e)
 {
 	EVP_PKEY *k;
 	FILE *f;
@@ -38,21 +38,25 @@ load_private(const char *file, struct mgerr *e)
 }
 
 int
-key_type(const char *file, struct mgerr *e)
+key_type(const char *file, EVP_PKEY **keep, struct mgerr *e)
 {
 	EVP_PKEY *k;
 	int t;
 
-	if ((k = load_private(file, e)) == NULL)
+	if ((k = key_load(file, e)) == NULL)
 		return -1;
 	t = EVP_PKEY_base_id(k);
-	EVP_PKEY_free(k);
-	if (t == EVP_PKEY_ED25519)
-		return 1;
-	if (t == EVP_PKEY_RSA)
-		return 0;
-	mgerr_set(e, "key %s: neither RSA nor Ed25519", file);
-	return -1;
+	if (t != EVP_PKEY_ED25519 && t != EVP_PKEY_RSA) {
+		EVP_PKEY_free(k);
+		mgerr_set(e, "key %s: neither RSA nor Ed25519", file);
+		return -1;
+	}
+	if (keep != NULL) {
+		EVP_PKEY_free(*keep);
+		*keep = k;
+	} else
+		EVP_PKEY_free(k);
+	return t == EVP_PKEY_ED25519;
 }
 
 /*
@@ -135,7 +139,8 @@ tables_lookup(struct sign *s, const char *sender, struct mgerr *e)
 		    pat[0] == '#' || !pattern_match(pat, sender))
 			continue;
 		if (key_table_get(s->key_table, keyname, &s->sig[s->nsig],
-		    e) == -1 || (t = key_type(s->sig[s->nsig].key, e)) == -1) {
+		    e) == -1 || (t = key_type(s->sig[s->nsig].key,
+		    &s->sig[s->nsig].pkey, e)) == -1) {
 			fclose(f);
 			return -1;
 		}
@@ -262,7 +267,7 @@ cmd_testkey(struct sign *s)
 	const char *p;
 	int rc = 100;
 
-	if (s->nsig != 1 || (k = load_private(s->sig[0].key, &e)) == NULL) {
+	if (s->nsig != 1 || (k = key_load(s->sig[0].key, &e)) == NULL) {
 		log_error("testkey: %s", s->nsig != 1 ?
 		    "give --domain, --selector and --key once" : e.msg);
 		return EXIT_DEFER;

@@ -116,7 +116,8 @@ specs_from_options(struct sign *s, int need_key, struct mgerr *e)
 			s->sig[i].ed25519 = a != NULL && *a == 'e';
 			continue;
 		}
-		if ((t = key_type(s->sig[i].key, e)) == -1)
+		if ((t = key_type(s->sig[i].key, &s->sig[i].pkey,
+		    e)) == -1)
 			return -1;
 		if (a != NULL && t != (*a == 'e')) {
 			mgerr_set(e, "key %s does not suit %s", s->key.v[i], a);

@@ -17,6 +17,7 @@
 struct sigspec {
 	char	domain[256], selector[64], key[1024];
 	int	ed25519;	/* else rsa-sha256 */
+	struct evp_pkey_st *pkey;	/* the key, once loaded */
 };
 
 struct sign {
@@ -38,8 +39,12 @@ struct sign {
 int	tables_lookup(struct sign *s, const char *sender, struct mgerr *e);
 int	cmd_genkey(struct sign *s);
 int	cmd_testkey(struct sign *s);
-/* 1 if the PEM private key in file is Ed25519, 0 RSA, -1 neither. */
-int	key_type(const char *file, struct mgerr *e);
+/* 1 if the PEM private key in file is Ed25519, 0 RSA, -1 neither; keep
+ * non-NULL gets the key (the caller frees it) when it is one of them. */
+int	key_type(const char *file, struct evp_pkey_st **keep,
+	    struct mgerr *e);
+/* The PEM private key in file (an EVP_PKEY), or NULL and e set. */
+struct evp_pkey_st *key_load(const char *file, struct mgerr *e);
 
 /* dkim.c: the signatures of one message; fields get "Name: value"
  * folded with "\n\t", which the caller frees.  0, or -1 and e set. */

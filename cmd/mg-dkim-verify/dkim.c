@@ -7,13 +7,32 @@
 
 #include <ldns/ldns.h>
 #include <opendkim/dkim.h>
+#include <openssl/evp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dkcanon.h"
 #include "log.h"
 #include "verify.h"
+
+#define MAXBH	16
+
+/*
+ * Our own body hash of one signature (dkcanon.h): libopendkim's relaxed
+ * body canonicalization costs several times a SHA-256 of the same bytes,
+ * so the body goes to dkcanon and libopendkim checks only the header
+ * signature.  Signatures with l= take libopendkim's own path.
+ */
+struct bh {
+	DKIM_SIGINFO	*sig;
+	int		 relaxed;
+	const char	*hash;
+	struct dkcanon	*c;	/* shared by signatures alike */
+	unsigned char	 md[DKCANON_MDMAX];
+	unsigned	 mdlen;
+};
 
 struct dkimv {
 	struct verify	*v;
@@ -21,10 +40,13 @@ struct dkimv {
 	DKIM		*dkim;
 	const u_char	**mbs;
 	int		 live;	/* signatures to verify */
+	int		 fast;	/* body hashes are ours */
 	DKIM_STAT	 eoh;
+	struct bh	 bh[MAXBH];
+	size_t		 nbh;
 };
 
-static u_char tag_a[] = "a", tag_b[] = "b", tag_l[] = "l";
+static u_char tag_a[] = "a", tag_b[] = "b", tag_l[] = "l", tag_bh[] = "bh";
 
 struct reply {
 	size_t	len;
@@ -208,6 +230,51 @@ dkimv_header(struct dkimv *k, const struct msg_field *f)
 		k->live = 0;
 }
 
+/* Shares a canonicalizer with an earlier signature that wants the same. */
+static struct dkcanon *
+bh_canon(struct dkimv *k, size_t i, struct mgerr *e)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (k->bh[j].relaxed == k->bh[i].relaxed &&
+		    strcmp(k->bh[j].hash, k->bh[i].hash) == 0)
+			return k->bh[j].c;
+	return dkcanon_new(k->bh[i].relaxed, -1, k->bh[i].hash, e);
+}
+
+/* Sets up our body hashes; 0 leaves the body to libopendkim. */
+static int
+bh_setup(struct dkimv *k)
+{
+	DKIM_SIGINFO **sigs = NULL;
+	dkim_canon_t hc, bc;
+	dkim_alg_t alg;
+	struct mgerr e;
+	int n = 0, i;
+
+	if (dkim_getsiglist(k->dkim, &sigs, &n) != DKIM_STAT_OK ||
+	    n <= 0 || n > MAXBH)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (dkim_sig_gettagvalue(sigs[i], 0, tag_l) != NULL)
+			return 0;
+	for (i = 0; i < n; i++) {
+		if (dkim_sig_getcanons(sigs[i], &hc, &bc) != DKIM_STAT_OK ||
+		    dkim_sig_getsignalg(sigs[i], &alg) != DKIM_STAT_OK ||
+		    (bc != DKIM_CANON_SIMPLE && bc != DKIM_CANON_RELAXED))
+			continue;
+		k->bh[k->nbh].sig = sigs[i];
+		k->bh[k->nbh].relaxed = bc == DKIM_CANON_RELAXED;
+		k->bh[k->nbh].hash = alg == DKIM_SIGN_RSASHA1 ? "sha1" :
+		    "sha256";
+		if ((k->bh[k->nbh].c = bh_canon(k, k->nbh, &e)) == NULL)
+			return 0;
+		k->nbh++;
+	}
+	return 1;
+}
+
 int
 dkimv_eoh(struct dkimv *k)
 {
@@ -215,14 +282,87 @@ dkimv_eoh(struct dkimv *k)
 		return 0;
 	k->eoh = dkim_eoh(k->dkim);
 	k->live = k->eoh == DKIM_STAT_OK;
+	if (k->live)
+		k->fast = bh_setup(k);
 	return k->live;
+}
+
+int
+dkimv_raw(const struct dkimv *k)
+{
+	return !k->live || k->fast;
 }
 
 void
 dkimv_body(struct dkimv *k, const char *p, size_t n)
 {
-	if (k->live)
+	size_t i;
+
+	if (!k->live)
+		return;
+	if (!k->fast) {
 		dkim_body(k->dkim, (u_char *)(uintptr_t)p, n);
+		return;
+	}
+	for (i = 0; i < k->nbh; i++)
+		if (i == 0 || k->bh[i].c != k->bh[i - 1].c)
+			dkcanon_update(k->bh[i].c, p, n);
+}
+
+/* Finishes the body hashes (each shared canonicalizer once). */
+static void
+bh_finish(struct dkimv *k)
+{
+	struct mgerr e;
+	uint64_t len;
+	size_t i, j;
+
+	for (i = 0; i < k->nbh; i++) {
+		for (j = 0; j < i && k->bh[j].c != k->bh[i].c; j++)
+			;
+		if (j < i) {
+			memcpy(k->bh[i].md, k->bh[j].md, k->bh[j].mdlen);
+			k->bh[i].mdlen = k->bh[j].mdlen;
+		} else if (dkcanon_final(k->bh[i].c, k->bh[i].md,
+		    &k->bh[i].mdlen, &len, &e) == -1)
+			k->bh[i].mdlen = 0;
+	}
+	for (i = 0; i < k->nbh; i++) {
+		for (j = 0; j < i && k->bh[j].c != k->bh[i].c; j++)
+			;
+		if (j == i)
+			dkcanon_free(k->bh[i].c);
+	}
+}
+
+/*
+ * DKIM_SIGBH_MATCH if the signature's bh= is our body hash.  A signature
+ * libopendkim gave up on before its body hash stays untested.
+ */
+static int
+bh_state(const struct dkimv *k, DKIM_SIGINFO *sig)
+{
+	const u_char *t = dkim_sig_gettagvalue(sig, 0, tag_bh);
+	unsigned char in[128], out[96];
+	size_t i, n = 0;
+	int len;
+
+	for (i = 0; i < k->nbh && k->bh[i].sig != sig; i++)
+		;
+	if (!k->fast || i == k->nbh ||
+	    dkim_sig_getbh(sig) == DKIM_SIGBH_UNTESTED)
+		return dkim_sig_getbh(sig);
+	for (; t != NULL && *t != '\0' && n + 1 < sizeof(in); t++)
+		if (strchr(" \t\r\n", *t) == NULL)
+			in[n++] = *t;
+	if (t == NULL || *t != '\0' || n % 4 != 0 ||
+	    (len = EVP_DecodeBlock(out, in, (int)n)) < 0)
+		return DKIM_SIGBH_MISMATCH;
+	len -= n > 0 && in[n - 1] == '=';
+	len -= n > 1 && in[n - 2] == '=';
+	return (unsigned)len == k->bh[i].mdlen && k->bh[i].mdlen > 0 &&
+	    memcmp(out, k->bh[i].md, (size_t)len) == 0 ? DKIM_SIGBH_MATCH :
+	    DKIM_SIGBH_MISMATCH;
 }
 
 /* RFC 8601 section 2.7.1 results for libopendkim's signature errors. */
@@ -289,11 +429,11 @@ one_sig(struct dkimv *k, DKIM_SIGINFO *sig)
 	char b[16];
 	const char *res, *why = NULL;
 	enum vclass c;
-	int err = dkim_sig_geterror(sig);
+	int err = dkim_sig_geterror(sig), bh = bh_state(k, sig);
 
 	short_b(sig, b, sizeof(b));
 	if ((dkim_sig_getflags(sig) & DKIM_SIGFLAG_PASSED) &&
-	    dkim_sig_getbh(sig) == DKIM_SIGBH_MATCH) {
+	    bh == DKIM_SIGBH_MATCH) {
 		res = "pass";
 		c = V_PASS;
 		if (!k->v->body_length &&
@@ -302,8 +442,7 @@ one_sig(struct dkimv *k, DKIM_SIGINFO *sig)
 			c = V_FAIL;
 			why = "l= not accepted";
 		}
-	} else if (err == DKIM_SIGERROR_OK &&
-	    dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH) {
+	} else if (err == DKIM_SIGERROR_OK && bh == DKIM_SIGBH_MISMATCH) {
 		res = "fail";
 		c = V_FAIL;
 		why = "body hash mismatch";
@@ -330,6 +469,8 @@ dkimv_end(struct dkimv *k, const struct msg *m)
 		    "DKIM-Signature") == 0;
 	if (k->live)
 		(void)dkim_eom(k->dkim, NULL);
+	if (k->fast)
+		bh_finish(k);
 	if (k->dkim != NULL && k->eoh != DKIM_STAT_NOSIG)
 		(void)dkim_getsiglist(k->dkim, &sigs, &nsigs);
 	for (i = 0; i < nsigs; i++)

@@ -142,7 +142,7 @@ run(struct verify *v, struct msg *m, struct mgerr *e)
 	const char *p;
 	size_t i, ndk = 0;
 	ssize_t n = 0;
-	int want;
+	int want, crlf;
 	char last = 0;
 
 	if ((k = dkimv_new(v, e)) == NULL)
@@ -154,7 +154,8 @@ run(struct verify *v, struct msg *m, struct mgerr *e)
 			dks[ndk++] = dk_verify_new(m, i, 0);
 	}
 	want = dkimv_eoh(k) || ndk > 0;
-	while (want && ((n = msg_body_next(m, 1, &p, e)) > 0 ||
+	crlf = ndk > 0 || !dkimv_raw(k);
+	while (want && ((n = msg_body_next(m, crlf, &p, e)) > 0 ||
 	    (n == 0 && last != '\n' && last != 0))) {
 		/* RFC 6376 section 3.4.3: a final CRLF is added. */
 		if (n == 0) {

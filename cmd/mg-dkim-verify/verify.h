@@ -41,6 +41,8 @@ struct dkimv *dkimv_new(struct verify *v, struct mgerr *e);
 void	dkimv_header(struct dkimv *k, const struct msg_field *f);
 /* Ends the header; 0 when there is nothing more to do (no signature). */
 int	dkimv_eoh(struct dkimv *k);
+/* 1 if the body may come as it is, 0 if it must have CRLF line ends. */
+int	dkimv_raw(const struct dkimv *k);
 void	dkimv_body(struct dkimv *k, const char *p, size_t n);
 /* Finishes and adds one result per DKIM-Signature field of m. */
 void	dkimv_end(struct dkimv *k, const struct msg *m);

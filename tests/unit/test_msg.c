@@ -175,12 +175,53 @@ test_spool(void)
 	}
 }
 
+/* A body larger than a block in a regular file is mapped: the same
+ * bytes, LF made CRLF across block edges, rewound, and written out. */
+static void
+test_mapped(void)
+{
+	static char text[900 * 1024], b1[1024 * 1024], b2[1024 * 1024];
+	char out[] = "/tmp/test_msg_out.XXXXXX";
+	size_t i, hl, n;
+	struct mgerr e;
+	struct msg *m;
+	int fd, ofd;
+
+	hl = strlcpy(text, "From: a@b\nSubject: big\n\n", sizeof(text));
+	for (i = hl; i < sizeof(text) - 1; i++)
+		text[i] = i % 61 == 0 ? '\n' : (char)('a' + i % 26);
+	text[sizeof(text) - 1] = '\0';
+	fd = src(text, strlen(text), 1);
+	m = msg_read(fd, NULL, MSG_KEEP, &e);
+	T_OK(m != NULL);
+	if (m == NULL)
+		return;
+	n = body(m, 0, b1, sizeof(b1));
+	T_INT(n, strlen(text) - hl);
+	T_OK(memcmp(b1, text + hl, n) == 0);
+	T_INT(msg_body_rewind(m, &e), 0);
+	n = body(m, 1, b2, sizeof(b2));
+	T_INT(n, strlen(text) - hl + (strlen(text) - hl) / 61 + 1);
+	for (i = 0; i < n && (b2[i] != '\n' || (i > 0 && b2[i - 1] == '\r'));
+	    i++)
+		;
+	T_INT(i, n);
+	ofd = mkstemp(out);
+	unlink(out);
+	T_INT(msg_write(m, ofd, NULL, 0, &e), 0);
+	T_INT(lseek(ofd, 0, SEEK_END), (off_t)strlen(text));
+	close(ofd);
+	msg_free(m);
+	close(fd);
+}
+
 int
 main(void)
 {
 	test_fields();
 	test_errors();
 	test_spool();
+	test_mapped();
 	while (wait(NULL) > 0)
 		;
 	return t_done("test_msg");
