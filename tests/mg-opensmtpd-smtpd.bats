@@ -88,7 +88,9 @@ teardown_file() {
 	OSMTPD_PID=$(cat "$BATS_FILE_TMPDIR/pid" 2>/dev/null)
 	osmtpd_stop
 	w=$(cat "$BATS_FILE_TMPDIR/w" 2>/dev/null)
-	[ -n "$w" ] && rm -rf "$w"
+	if [ -n "$w" ]; then
+		rm -rf "$w"
+	fi
 }
 
 setup() {
