@@ -116,7 +116,7 @@ ehlo_reply(struct wrap *w)
 	if (w->tls_ctx != NULL && w->ssl == NULL)
 		cl_puts(w, "250-STARTTLS");
 	if (auth_offered(w))
-		cl_puts(w, "250-AUTH PLAIN LOGIN");
+		cl_reply(w, "250-AUTH %s", auth_mechs(w));
 	cl_puts(w, "250 ENHANCEDSTATUSCODES");
 }
 

@@ -155,6 +155,7 @@ void	cmd_data(struct wrap *w);
 
 /* auth.c */
 int	auth_offered(const struct wrap *w);
+const char *auth_mechs(const struct wrap *w);
 void	cmd_auth(struct wrap *w, const char *arg);
 
 /* tls.c */
