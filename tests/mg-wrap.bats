@@ -485,6 +485,54 @@ tls_setup() {
 	! grep -q wrong "$T/server.log"
 }
 
+# A checkpassword in cmd5checkpw's convention: fd 3 holds login,
+# challenge and the client's HMAC-MD5 digest (alice's secret is "secret").
+cram_setup() {
+	cat >"$T/cmd5checkpw" <<-EOF2
+	#!/bin/bash
+	IFS= read -r -d '' user <&3; IFS= read -r -d '' chal <&3
+	IFS= read -r -d '' resp <&3
+	printf '%s' "\$chal" >"$T/challenge"
+	want=\$(printf '%s' "\$chal" | openssl dgst -md5 -hmac secret -r)
+	[ "\$user" = alice ] && [ "\$resp" = "\${want%% *}" ] && exec "\$@"
+	exit 1
+	EOF2
+	chmod 755 "$T/cmd5checkpw"
+}
+
+@test "mg-wrap authenticates CRAM-MD5 through a cmd5checkpw-style checkpassword" {
+	cram_setup
+	wrap_start --checkpassword "$T/cmd5checkpw /bin/true" --auth-cram yes \
+	    --auth-delay 0 --relayclient x
+	run raw <<<$'EHLO c.test\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nQUIT\r'
+	assert_line "250-AUTH CRAM-MD5"
+	assert_line --partial "538 5.7.11"
+	smtp --auth CRAM-MD5 --auth-user alice --auth-password secret \
+	    --from alice@example.org --to someone@elsewhere.test
+	assert_output --partial "<-  235 2.7.0"
+	assert_output --partial "<-  250 Queued!"
+	# The challenge checkpassword got is the one the client answered.
+	sent=$(sed -n 's/^<-  334 //p' <<<"$output" | base64 -d)
+	[[ "$sent" == "<"*"@mx.test>" ]]
+	assert_equal "$(cat "$T/challenge")" "$sent"
+	grep -q '^Authentication-Results: mx.test; auth=pass smtp.auth=alice' \
+	    "$QP"/queue/msg.*
+	smtp --auth CRAM-MD5 --auth-user alice --auth-password wrong \
+	    --from alice@example.org --to someone@elsewhere.test
+	assert_output --partial "<** 535 5.7.8"
+	sessions_done 2
+	grep -q 'stage=auth step=cram-md5 decision=pass' "$T/server.log"
+	grep -q 'stage=auth step=cram-md5 decision=fail' "$T/server.log"
+}
+
+@test "mg-wrap does not offer CRAM-MD5 unless asked to" {
+	cram_setup
+	wrap_start --checkpassword "$T/cmd5checkpw /bin/true" --auth-plaintext yes
+	run raw <<<$'EHLO c.test\r\nAUTH CRAM-MD5\r\nQUIT\r'
+	assert_line "250-AUTH PLAIN LOGIN"
+	assert_line "504 5.5.4 unrecognized authentication type"
+}
+
 @test "mg-wrap speaks implicit TLS with --smtps" {
 	tls_setup
 	wrap_start --smtps --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
