@@ -222,6 +222,33 @@ replies() {
 	grep -q 'event=unknown-rcpt ip=127.0.0.1' "$T/server.log"
 }
 
+@test "mg-wrap settles pipelined replies before a RSET starts afresh" {
+	wrap_start
+	run raw <<-'EOF2'
+	EHLO c.test
+	MAIL FROM:<a@b.test>
+	RCPT TO:<one@example.test>
+	RSET
+	MAIL FROM:<b@b.test>
+	RCPT TO:<two@example.test>
+	DATA
+	Subject: after rset
+
+	.
+	QUIT
+	EOF2
+	run replies
+	assert_line --index 0 --partial "250 <a@b.test>"
+	assert_line --index 1 --partial "250 <one@example.test>"
+	assert_line --index 2 "250 2.0.0 ok"
+	assert_line --index 3 --partial "250 <b@b.test>"
+	assert_line --index 4 --partial "250 <two@example.test>"
+	assert_line --index 6 --partial "250 Queued!"
+	[ "$(tr '\0' ' ' <"$QP"/queue/env.*)" = "Fb@b.test Ttwo@example.test  " ]
+	sessions_done 1
+	! grep -q 'decision=refused' "$T/server.log"
+}
+
 @test "mg-wrap passes SIZE and BODY on to a server that offers them" {
 	echo 7 >"$QP/config/loglevel"
 	wrap_start

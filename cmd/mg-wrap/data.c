@@ -245,8 +245,8 @@ data_stream(struct wrap *w)
 	int code;
 
 	w->dcode = -1;
-	if (srv_queue(w, 'D', "DATA", NULL) == 0)
-		srv_drain(w);
+	(void)srv_queue(w, 'D', "DATA", NULL);
+	srv_drain(w);
 	code = w->dcode;
 	if (!w->in_mail || w->nrcpt == 0) {
 		/* The server cannot have more recipients than we counted. */

@@ -3,10 +3,12 @@
  * server named PIPELINING in its EHLO reply, MAIL, RCPT and DATA go to
  * it in one write and their replies are read later, in order, by
  * srv_drain.  srv_drain runs before mg-wrap says anything of its own to
- * the client (cl_puts), before a chain stage runs, before any other
- * server command (srv_cmd), and before it waits for the client
- * (cl_line), so the client hears every reply in the order of its
- * commands and nothing waits on a reply that was never asked for.
+ * the client (cl_puts), before a chain stage runs, before any command
+ * but RCPT and DATA, before any other server command (srv_cmd), and
+ * before it waits for the client (cl_line), so the client hears every
+ * reply in the order of its commands, every command sees the
+ * transaction as the server left it, and nothing waits on a reply that
+ * was never asked for.
  * Without PIPELINING each command is drained at once, one at a time.
  */
 #include <stdio.h>

@@ -203,9 +203,6 @@ cmd_mail(struct wrap *w, const char *arg)
 	struct mgerr e;
 	long long size;
 
-	/* A MAIL after a pipelined one the server refused is no nested
-	 * MAIL: settle what is pending first. */
-	srv_drain(w);
 	if (!w->helo_done) {
 		bad(w, "503 5.5.1 send HELO or EHLO first");
 		return;
@@ -312,6 +309,10 @@ cmd_starttls(struct wrap *w)
 static void
 dispatch(struct wrap *w, const char *verb, const char *arg)
 {
+	/* Only RCPT and DATA follow a relayed command unanswered; any
+	 * other command finds the transaction as the server left it. */
+	if (strcmp(verb, "RCPT") != 0 && strcmp(verb, "DATA") != 0)
+		srv_drain(w);
 	if (strcmp(verb, "EHLO") == 0 || strcmp(verb, "HELO") == 0)
 		cmd_helo(w, verb, arg);
 	else if (strcmp(verb, "MAIL") == 0)
