@@ -34,8 +34,6 @@ chain_now_ms(void)
 static void
 child(const struct chain_step *s, char *const envp[], int in_fd, int out)
 {
-	int fd;
-
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGALRM, SIG_DFL);
@@ -48,8 +46,7 @@ child(const struct chain_step *s, char *const envp[], int in_fd, int out)
 		_exit(111);
 	if (out != 1 && dup2(out, 1) == -1)
 		_exit(111);
-	for (fd = 3; fd < 1024; fd++)
-		close(fd);
+	closefrom(3);
 	environ = (char **)(uintptr_t)envp;
 	execvp(s->argv[0], s->argv);
 	fprintf(stderr, "%s: run %s: %s\n", s->name, s->argv[0],
@@ -340,6 +337,7 @@ chain_run_step(const struct chain_step *s, char *const envp[], int in_fd,
 {
 	struct chain_run *r;
 	struct pollfd pfd;
+	struct timespec nap = { 0, 20000 };
 	int64_t now;
 
 	if ((r = malloc(sizeof(*r))) == NULL) {
@@ -355,10 +353,13 @@ chain_run_step(const struct chain_step *s, char *const envp[], int in_fd,
 	while (!chain_check(r, now = chain_now_ms())) {
 		pfd.fd = chain_fd(r);
 		pfd.events = POLLIN;
-		/* After EOF only the exit is awaited: poll briefly. */
-		if (pfd.fd == -1)
-			poll(NULL, 0, 1);
-		else if (poll(&pfd, 1, chain_wait_ms(r, now)) > 0)
+		/* After EOF only the exit is awaited, and it is usually
+		 * near: naps from 20 us, doubling up to 5 ms. */
+		if (pfd.fd == -1) {
+			nanosleep(&nap, NULL);
+			if (nap.tv_nsec < 5000000)
+				nap.tv_nsec *= 2;
+		} else if (poll(&pfd, 1, chain_wait_ms(r, now)) > 0)
 			chain_read(r);
 	}
 	chain_result(r, res);

@@ -180,6 +180,172 @@ teardown() {
 	grep -q '^Authentication-Results: mx.test; spf=pass' "$QP"/queue/msg.*
 }
 
+# --- pipelining towards the server --------------------------------------------
+
+# The reply lines a pipelined transaction gets, without the EHLO block.
+replies() {
+	grep -E '^[0-9]{3} ' <<<"$output" | grep -v -e '^220 ' -e '^250 ENHANCED'
+}
+
+@test "mg-wrap relays a server refusal amid pipelined recipients in order" {
+	wrap_start
+	run raw <<-'EOF2'
+	EHLO c.test
+	MAIL FROM:<a@b.test>
+	RCPT TO:<one@example.test>
+	RCPT TO:<>
+	RCPT TO:<x@elsewhere.test>
+	RCPT TO:<two@example.test>
+	DATA
+	Subject: streamed
+
+	.dot line
+	.
+	QUIT
+	EOF2
+	run replies
+	assert_line --index 0 --partial "250 <a@b.test>, sender OK"
+	assert_line --index 1 --partial "250 <one@example.test>"
+	assert_line --index 2 "501 5.1.3 bad recipient address syntax"
+	assert_line --index 3 --regexp '^55[0-9] .*[Rr]elaying denied'
+	assert_line --index 4 --partial "250 <two@example.test>"
+	assert_line --index 5 "354 go ahead, end with <CRLF>.<CRLF>"
+	assert_line --index 6 --partial "250 Queued!"
+	assert_line --index 7 "221 2.0.0 mx.test closing connection"
+	assert_equal "$(delivered)" 1
+	[ "$(tr '\0' ' ' <"$QP"/queue/env.*)" = \
+	    "Fa@b.test Tone@example.test Ttwo@example.test  " ]
+	grep -q '^\.dot line$' "$QP"/queue/msg.*
+	sessions_done 1
+	grep -q 'stage=rcpt step=server decision=refused .*rcpt=x@elsewhere.test' \
+	    "$T/server.log"
+	grep -q 'event=unknown-rcpt ip=127.0.0.1' "$T/server.log"
+}
+
+@test "mg-wrap settles pipelined replies before a RSET starts afresh" {
+	wrap_start
+	run raw <<-'EOF2'
+	EHLO c.test
+	MAIL FROM:<a@b.test>
+	RCPT TO:<one@example.test>
+	RSET
+	MAIL FROM:<b@b.test>
+	RCPT TO:<two@example.test>
+	DATA
+	Subject: after rset
+
+	.
+	QUIT
+	EOF2
+	run replies
+	assert_line --index 0 --partial "250 <a@b.test>"
+	assert_line --index 1 --partial "250 <one@example.test>"
+	assert_line --index 2 "250 2.0.0 ok"
+	assert_line --index 3 --partial "250 <b@b.test>"
+	assert_line --index 4 --partial "250 <two@example.test>"
+	assert_line --index 6 --partial "250 Queued!"
+	[ "$(tr '\0' ' ' <"$QP"/queue/env.*)" = "Fb@b.test Ttwo@example.test  " ]
+	sessions_done 1
+	! grep -q 'decision=refused' "$T/server.log"
+}
+
+@test "mg-wrap passes SIZE and BODY on to a server that offers them" {
+	echo 7 >"$QP/config/loglevel"
+	wrap_start
+	# qpsmtpd names SIZE only when it has a databytes limit.
+	run raw <<<$'EHLO c.test\r\nMAIL FROM:<a@b.test> SIZE=1234 BODY=8bitmime XFOO=1\r\nQUIT\r'
+	assert_line --partial "250 <a@b.test>, sender OK"
+	sessions_done 1
+	grep -q 'dispatching MAIL FROM:<a@b.test> BODY=8BITMIME$' "$T/server.log"
+	echo 100000 >"$QP/config/databytes"
+	run raw <<<$'EHLO c.test\r\nMAIL FROM:<a@b.test> SIZE=1234 BODY=8bitmime XFOO=1\r\nQUIT\r'
+	sessions_done 2
+	grep -q 'dispatching MAIL FROM:<a@b.test> SIZE=1234 BODY=8BITMIME$' \
+	    "$T/server.log"
+	! grep -q 'XFOO' "$T/server.log"
+}
+
+@test "mg-wrap refuses a streamed message over --databytes and delivers the next" {
+	wrap_start --databytes 200
+	run rawb < <(printf 'EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\n'
+	    for i in $(seq 1 20); do printf 'line %02d of a message that is too big\r\n' "$i"; done
+	    printf '.\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\nSubject: small\r\n\r\nok\r\n.\r\nQUIT\r\n')
+	assert_line "552 5.3.4 message size exceeds fixed limit"
+	[ "$(grep -c '^250 Queued' <<<"$output")" = 1 ]
+	assert_equal "$(delivered)" 1
+	grep -q '^Subject: small$' "$QP"/queue/msg.*
+}
+
+@test "mg-wrap delivers nothing when the client disconnects in a streamed DATA" {
+	wrap_start
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\nDATA\r\nSubject: cut\r\n\r\npartial\r\n' >&5
+	sleep 1
+	exec 5<&-
+	sessions_done 1
+	assert_equal "$(delivered)" 0
+	grep -q 'end=eof-in-data' "$T/server.log"
+}
+
+# --- tarpitting: a rcpt step that sleeps holds the reply ------------------------
+
+@test "mg-wrap holds the RCPT reply while a rcpt step sleeps, as mg-tarpit does" {
+	printf '[rcpt]\n: case $SMTPRCPTTO in slow@*) sleep 2;; esac\n' >"$T/c"
+	wrap_start -C "$T/c"
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	read -r -t 10 line <&5
+	printf 'HELO c.test\r\nMAIL FROM:<a@b.test>\r\n' >&5
+	read -r -t 10 line <&5
+	read -r -t 10 line <&5
+	[[ "$line" == "250 <a@b.test>"* ]]
+	t0=$EPOCHREALTIME
+	printf 'RCPT TO:<fast@example.test>\r\n' >&5
+	read -r -t 10 fast <&5
+	t1=$EPOCHREALTIME
+	printf 'RCPT TO:<slow@example.test>\r\n' >&5
+	read -r -t 10 slow <&5
+	t2=$EPOCHREALTIME
+	printf 'QUIT\r\n' >&5
+	exec 5<&-
+	[[ "$fast" == "250 <fast@example.test>"* ]]
+	[[ "$slow" == "250 <slow@example.test>"* ]]
+	awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { exit !(b - a < 1.5 && c - b >= 2) }'
+}
+
+@test "mg-wrap keeps pipelined replies in order around a sleeping rcpt step" {
+	cat >"$T/c" <<-'EOF2'
+	[rcpt]
+	: case $SMTPRCPTTO in slow@*) sleep 2;; no@*) echo "550 5.1.1 no such user"; exit 100;; esac
+	EOF2
+	wrap_start -C "$T/c"
+	start=$SECONDS
+	run raw <<-'EOF2'
+	EHLO c.test
+	MAIL FROM:<a@b.test>
+	RCPT TO:<one@example.test>
+	RCPT TO:<slow@example.test>
+	RCPT TO:<no@example.test>
+	RCPT TO:<two@example.test>
+	DATA
+	Subject: tarpit
+
+	body
+	.
+	QUIT
+	EOF2
+	[ $((SECONDS - start)) -ge 2 ]
+	run replies
+	assert_line --index 0 --partial "250 <a@b.test>"
+	assert_line --index 1 --partial "250 <one@example.test>"
+	assert_line --index 2 --partial "250 <slow@example.test>"
+	assert_line --index 3 "550 5.1.1 no such user"
+	assert_line --index 4 --partial "250 <two@example.test>"
+	assert_line --index 5 --partial "354 "
+	assert_line --index 6 --partial "250 Queued!"
+	[ "$(tr '\0' ' ' <"$QP"/queue/env.*)" = \
+	    "Fa@b.test Tone@example.test Tslow@example.test Ttwo@example.test  " ]
+}
+
 # --- faults: no 250 for mail the server did not take -------------------------
 
 @test "mg-wrap kills a hanging step at the timeout and defers" {
@@ -344,6 +510,54 @@ tls_setup() {
 	assert_output --partial "<** 451 4.7.1 127.0.0.1/32 is blocked"
 	assert_equal "$(delivered)" 0
 	! grep -q wrong "$T/server.log"
+}
+
+# A checkpassword in cmd5checkpw's convention: fd 3 holds login,
+# challenge and the client's HMAC-MD5 digest (alice's secret is "secret").
+cram_setup() {
+	cat >"$T/cmd5checkpw" <<-EOF2
+	#!/bin/bash
+	IFS= read -r -d '' user <&3; IFS= read -r -d '' chal <&3
+	IFS= read -r -d '' resp <&3
+	printf '%s' "\$chal" >"$T/challenge"
+	want=\$(printf '%s' "\$chal" | openssl dgst -md5 -hmac secret -r)
+	[ "\$user" = alice ] && [ "\$resp" = "\${want%% *}" ] && exec "\$@"
+	exit 1
+	EOF2
+	chmod 755 "$T/cmd5checkpw"
+}
+
+@test "mg-wrap authenticates CRAM-MD5 through a cmd5checkpw-style checkpassword" {
+	cram_setup
+	wrap_start --checkpassword "$T/cmd5checkpw /bin/true" --auth-cram yes \
+	    --auth-delay 0 --relayclient x
+	run raw <<<$'EHLO c.test\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nQUIT\r'
+	assert_line "250-AUTH CRAM-MD5"
+	assert_line --partial "538 5.7.11"
+	smtp --auth CRAM-MD5 --auth-user alice --auth-password secret \
+	    --from alice@example.org --to someone@elsewhere.test
+	assert_output --partial "<-  235 2.7.0"
+	assert_output --partial "<-  250 Queued!"
+	# The challenge checkpassword got is the one the client answered.
+	sent=$(sed -n 's/^<-  334 //p' <<<"$output" | base64 -d)
+	[[ "$sent" == "<"*"@mx.test>" ]]
+	assert_equal "$(cat "$T/challenge")" "$sent"
+	grep -q '^Authentication-Results: mx.test; auth=pass smtp.auth=alice' \
+	    "$QP"/queue/msg.*
+	smtp --auth CRAM-MD5 --auth-user alice --auth-password wrong \
+	    --from alice@example.org --to someone@elsewhere.test
+	assert_output --partial "<** 535 5.7.8"
+	sessions_done 2
+	grep -q 'stage=auth step=cram-md5 decision=pass' "$T/server.log"
+	grep -q 'stage=auth step=cram-md5 decision=fail' "$T/server.log"
+}
+
+@test "mg-wrap does not offer CRAM-MD5 unless asked to" {
+	cram_setup
+	wrap_start --checkpassword "$T/cmd5checkpw /bin/true" --auth-plaintext yes
+	run raw <<<$'EHLO c.test\r\nAUTH CRAM-MD5\r\nQUIT\r'
+	assert_line "250-AUTH PLAIN LOGIN"
+	assert_line "504 5.5.4 unrecognized authentication type"
 }
 
 @test "mg-wrap speaks implicit TLS with --smtps" {

@@ -1,8 +1,12 @@
 /*
  * mg-wrap's SMTP AUTH (RFC 4954): PLAIN (RFC 4616) and LOGIN, checked
  * by a checkpassword program (fd 3: "login\0password\0timestamp\0";
- * exit 0 good, 1 or 2 bad, 111 or anything else temporary).  Passwords
- * are never logged and are wiped from memory after use.
+ * exit 0 good, 1 or 2 bad, 111 or anything else temporary).  With
+ * --auth-cram, CRAM-MD5 (RFC 2195) too, for a checkpassword program that
+ * follows cmd5checkpw's convention, the one of qmail-smtpd's AUTH patch:
+ * fd 3 gets "login\0challenge\0response\0", the response being the hex
+ * HMAC-MD5 digest the client sent.  Passwords are never logged and are
+ * wiped from memory after use.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,11 +30,27 @@ extern char **environ;
 /* The checkpassword interface takes at most 512 bytes on fd 3. */
 #define CHECKPW_MAX	512
 
+/* PLAIN and LOGIN send the password itself: TLS first, by default. */
+static int
+plain_ok(const struct wrap *w)
+{
+	return w->ssl != NULL || w->auth_plain_ok;
+}
+
 int
 auth_offered(const struct wrap *w)
 {
 	return w->checkpassword != NULL && w->auth_user[0] == '\0' &&
-	    (w->ssl != NULL || w->auth_plain_ok);
+	    (plain_ok(w) || w->auth_cram);
+}
+
+/* The mechanisms for EHLO's AUTH line. */
+const char *
+auth_mechs(const struct wrap *w)
+{
+	if (!plain_ok(w))
+		return "CRAM-MD5";
+	return w->auth_cram ? "PLAIN LOGIN CRAM-MD5" : "PLAIN LOGIN";
 }
 
 /* Decodes base64 text into out; the length, or -1 when malformed. */
@@ -90,16 +110,20 @@ checkpw_child(struct wrap *w, int fd)
 	_exit(111);
 }
 
-/* 0 good, 1 bad, 2 temporary failure. */
+/* 0 good, 1 bad, 2 temporary failure; f3 NULL: a timestamp. */
 static int
-checkpw(struct wrap *w, const char *user, const char *pass)
+checkpw(struct wrap *w, const char *user, const char *f2, const char *f3)
 {
 	char buf[CHECKPW_MAX];
 	int p[2], st, n, i;
 	pid_t pid;
 
-	n = snprintf(buf, sizeof(buf), "%s%c%s%c<%ld.%ld@%s>", user, 0, pass,
-	    0, (long)getpid(), (long)time(NULL), w->hostname);
+	if (f3 != NULL)
+		n = snprintf(buf, sizeof(buf), "%s%c%s%c%s", user, 0, f2, 0,
+		    f3);
+	else
+		n = snprintf(buf, sizeof(buf), "%s%c%s%c<%ld.%ld@%s>", user,
+		    0, f2, 0, (long)getpid(), (long)time(NULL), w->hostname);
 	if (n < 0 || (size_t)n + 1 >= sizeof(buf))
 		return 1;
 	if (pipe(p) == -1 || (pid = fork()) == -1)
@@ -153,7 +177,8 @@ auth_pass(struct wrap *w, const char *user, const char *mech)
 }
 
 static void
-verify(struct wrap *w, const char *user, char *pass, const char *mech)
+verify(struct wrap *w, const char *user, char *pass, const char *chal,
+    const char *mech)
 {
 	int rc;
 	size_t i;
@@ -161,7 +186,12 @@ verify(struct wrap *w, const char *user, char *pass, const char *mech)
 	for (i = 0; user[i] != '\0'; i++)
 		if ((unsigned char)user[i] < ' ' || user[i] == 0x7f)
 			break;
-	rc = user[i] != '\0' || user[0] == '\0' ? 1 : checkpw(w, user, pass);
+	if (user[i] != '\0' || user[0] == '\0')
+		rc = 1;
+	else if (chal != NULL)	/* CRAM-MD5: login, challenge, digest */
+		rc = checkpw(w, user, chal, pass);
+	else
+		rc = checkpw(w, user, pass, NULL);
 	explicit_bzero(pass, strlen(pass));
 	if (rc == 0) {
 		auth_pass(w, user, mech);
@@ -232,13 +262,44 @@ auth_login(struct wrap *w, const char *init, char *user, size_t ucap,
 	return 0;
 }
 
+/*
+ * RFC 2195: the challenge is a msg-id, the answer "user digest" with the
+ * digest as 32 lowercase hex digits.  The digest goes into pass.
+ */
+static int
+auth_cram(struct wrap *w, const char *init, char *chal, size_t ccap,
+    char *user, size_t ucap, char *pass, size_t pcap)
+{
+	char enc[1024], dec[800], *sp;
+	int n;
+
+	if (*init != '\0')
+		return -2;
+	n = snprintf(chal, ccap, "<%u.%ld.%ld@%s>", arc4random(),
+	    (long)getpid(), (long)time(NULL), w->hostname);
+	if (n < 0 || (size_t)n >= ccap || (size_t)n * 4 / 3 + 4 >= sizeof(enc))
+		return -2;
+	EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)chal, n);
+	if (challenge(w, enc, enc, sizeof(enc)) == -1)
+		return -1;
+	if ((n = b64(enc, dec, sizeof(dec))) == -1 ||
+	    (sp = strrchr(dec, ' ')) == NULL || strlen(sp + 1) != 32 ||
+	    strspn(sp + 1, "0123456789abcdef") != 32)
+		return -2;
+	*sp = '\0';
+	strlcpy(user, dec, ucap);
+	strlcpy(pass, sp + 1, pcap);
+	return 0;
+}
+
 void
 cmd_auth(struct wrap *w, const char *arg)
 {
-	char mech[16], user[600], pass[600];
+	char mech[16], user[600], pass[600], chal[320];
 	const char *init;
 	int rc;
 
+	chal[0] = '\0';
 	if (!auth_offered(w)) {
 		cl_puts(w, w->checkpassword != NULL && w->auth_user[0] ==
 		    '\0' ? "538 5.7.11 encryption required for requested "
@@ -256,7 +317,15 @@ cmd_auth(struct wrap *w, const char *arg)
 		cl_puts(w, "501 5.5.4 syntax: AUTH mechanism");
 		return;
 	}
-	if (strcmp(mech, "PLAIN") == 0)
+	if (strcmp(mech, "CRAM-MD5") == 0 && w->auth_cram)
+		rc = auth_cram(w, init, chal, sizeof(chal), user,
+		    sizeof(user), pass, sizeof(pass));
+	else if ((strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0) &&
+	    !plain_ok(w)) {
+		cl_puts(w, "538 5.7.11 encryption required for requested "
+		    "authentication mechanism");
+		return;
+	} else if (strcmp(mech, "PLAIN") == 0)
 		rc = auth_plain(w, strcmp(init, "=") == 0 ? "" : init, user,
 		    sizeof(user), pass, sizeof(pass));
 	else if (strcmp(mech, "LOGIN") == 0)
@@ -271,7 +340,8 @@ cmd_auth(struct wrap *w, const char *arg)
 	else if (rc == -2)
 		cl_puts(w, "501 5.5.2 cannot decode the response");
 	else
-		verify(w, user, pass, strcmp(mech, "PLAIN") == 0 ? "plain" :
-		    "login");
+		verify(w, user, pass, chal[0] != '\0' ? chal : NULL,
+		    strcmp(mech, "PLAIN") == 0 ? "plain" : strcmp(mech,
+		    "LOGIN") == 0 ? "login" : "cram-md5");
 	explicit_bzero(pass, sizeof(pass));
 }

@@ -1,6 +1,11 @@
 /*
  * mg-wrap's DATA: spool the message, run the [data] steps on it, and
- * pass it on, dot-stuffed, with the steps' header fields on top.  The
+ * pass it on, dot-stuffed, with the steps' header fields on top.  With
+ * no [data] steps the message is not spooled: DATA goes to the server
+ * with the pipelined MAIL and RCPT, and the text streams through as it
+ * comes, behind the header fields of the earlier steps.  Anything that
+ * ends such a DATA early (a bare LF, --databytes, the client gone)
+ * kills the server, which so never sees the end of the message.  The
  * client hears 250 only when the real server said 250 (RFC 5321 section
  * 4.1.1.4: the server takes responsibility only with its reply).
  */
@@ -13,13 +18,21 @@
 #include "log.h"
 #include "wrap.h"
 
+/* The session's spool file, made once and emptied for each message. */
 static int
-spool_open(FILE **fp)
+spool_open(struct wrap *w, FILE **fp)
 {
 	char path[4096];
 	const char *dir = getenv("TMPDIR");
 	int fd;
 
+	if (w->spool != NULL) {
+		rewind(w->spool);
+		if (ftruncate(fileno(w->spool), 0) == -1)
+			return -1;
+		*fp = w->spool;
+		return fileno(w->spool);
+	}
 	snprintf(path, sizeof(path), "%s/mg-wrap.XXXXXX",
 	    dir != NULL && *dir != '\0' ? dir : "/tmp");
 	if ((fd = mkstemp(path)) == -1)
@@ -29,6 +42,7 @@ spool_open(FILE **fp)
 		close(fd);
 		return -1;
 	}
+	w->spool = *fp;
 	return fd;
 }
 
@@ -83,27 +97,27 @@ read_text(struct wrap *w, FILE *fp, long long *size)
 	return big;
 }
 
-/* Appends LF text to out as CRLF lines, dot-stuffed (section 4.5.2). */
+/* Sends LF text as CRLF lines, dot-stuffed (section 4.5.2). */
 static int
 put_text(struct wrap *w, const char *p, size_t n, int *bol)
 {
-	char out[16384];
-	size_t k = 0, i;
+	const char *nl;
+	size_t k;
 
-	for (i = 0; i < n; i++) {
-		if (k + 4 > sizeof(out)) {
-			if (srv_send(w, out, k) == -1)
-				return -1;
-			k = 0;
-		}
-		if (*bol && p[i] == '.')
-			out[k++] = '.';
-		if (p[i] == '\n')
-			out[k++] = '\r';
-		out[k++] = p[i];
-		*bol = p[i] == '\n';
+	while (n > 0) {
+		if (*bol && *p == '.' && srv_send(w, ".", 1) == -1)
+			return -1;
+		nl = memchr(p, '\n', n);
+		k = nl != NULL ? (size_t)(nl - p) : n;
+		if (srv_send(w, p, k) == -1 ||
+		    (nl != NULL && srv_send(w, "\r\n", 2) == -1))
+			return -1;
+		*bol = nl != NULL;
+		k += nl != NULL;
+		p += k;
+		n -= k;
 	}
-	return k > 0 ? srv_send(w, out, k) : 0;
+	return 0;
 }
 
 static int
@@ -128,24 +142,11 @@ send_message(struct wrap *w, int fd)
 	return srv_send(w, ".\r\n", 3);
 }
 
-/* Hands the spooled message to the real server; relays its verdict. */
+/* Relays the server's verdict on the message (code -1: it is gone). */
 static void
-pass_on(struct wrap *w, int fd)
+verdict(struct wrap *w, int code)
 {
-	int code;
-
-	if (!srv_running(w) || (code = srv_cmd(w, "DATA")) == -1) {
-		log_decision(w, "data", "server", "defer", NULL,
-		    "server died before DATA");
-		cl_puts(w, "451 4.3.0 temporary failure (server died)");
-		return;
-	}
-	if (code != 354) {
-		srv_relay(w);
-		log_decision(w, "data", "server", "refused", w->sreply, NULL);
-		return;
-	}
-	if (send_message(w, fd) == -1 || (code = srv_reply(w)) == -1) {
+	if (code == -1) {
 		srv_stop(w, 0);
 		log_decision(w, "data", "server", "defer", NULL,
 		    "server died in DATA");
@@ -163,6 +164,121 @@ pass_on(struct wrap *w, int fd)
 	}
 }
 
+/* Hands the spooled message to the real server; relays its verdict. */
+static void
+pass_on(struct wrap *w, int fd)
+{
+	int code;
+
+	if (!srv_running(w) || (code = srv_cmd(w, "DATA")) == -1) {
+		log_decision(w, "data", "server", "defer", NULL,
+		    "server died before DATA");
+		cl_puts(w, "451 4.3.0 temporary failure (server died)");
+		return;
+	}
+	if (code != 354) {
+		srv_relay(w);
+		log_decision(w, "data", "server", "refused", w->sreply, NULL);
+		return;
+	}
+	verdict(w, send_message(w, fd) == -1 ? -1 : srv_reply(w));
+}
+
+/* Ends a streamed DATA early: the server dies with the message. */
+static void
+stream_abort(struct wrap *w, const char *end, const char *reply)
+{
+	srv_abort(w);
+	if (reply != NULL)
+		cl_puts(w, reply);
+	cl_bye(w, end);
+}
+
+/*
+ * Streams the client's text to the server as it comes: its lines are
+ * dot-stuffed already and keep their CRLF.  Sizes count as read_text
+ * counts them.  0 done, 1 over --databytes.
+ */
+static int
+stream_text(struct wrap *w)
+{
+	struct smtp_line ln;
+	long long size = 0;
+	int bol = 1, rc, big = 0, stuffed;
+
+	/* If the server is gone, the text is still read to its end. */
+	(void)put_text(w, w->shdr, strlen(w->shdr), &bol);
+	(void)put_text(w, w->thdr, strlen(w->thdr), &bol);
+	for (bol = 1;; bol = ln.eol != SMTP_EOL_NONE) {
+		if ((rc = cl_line(w, &ln)) == 0 || rc == -1)
+			stream_abort(w, "eof-in-data", NULL);
+		if (rc == -2) {
+			srv_abort(w);
+			cl_reply(w, "421 4.4.2 %s timeout, closing "
+			    "connection", w->hostname);
+			cl_bye(w, "timeout-in-data");
+		}
+		if (ln.eol == SMTP_EOL_LF) {
+			log_decision(w, "data", "bare-lf", "defer", NULL, NULL);
+			stream_abort(w, "bare-lf", "451 See "
+			    "http://pobox.com/~djb/docs/smtplf.html.");
+		}
+		stuffed = bol && ln.len > 0 && ln.p[0] == '.';
+		if (stuffed && ln.len == 1 && ln.eol == SMTP_EOL_CRLF)
+			break;
+		size += (long long)(ln.len - (size_t)stuffed) +
+		    (ln.eol != SMTP_EOL_NONE);
+		if (w->databytes > 0 && size > w->databytes)
+			big = 1;
+		if (big || !srv_running(w))
+			continue;
+		if (srv_send(w, ln.p, ln.len) == 0 && ln.eol != SMTP_EOL_NONE)
+			srv_send(w, "\r\n", 2);
+	}
+	return big;
+}
+
+/* DATA without [data] steps: sent along with MAIL and RCPT. */
+static void
+data_stream(struct wrap *w)
+{
+	int code;
+
+	w->dcode = -1;
+	(void)srv_queue(w, 'D', "DATA", NULL);
+	srv_drain(w);
+	code = w->dcode;
+	if (!w->in_mail || w->nrcpt == 0) {
+		/* The server cannot have more recipients than we counted. */
+		if (code == 354)
+			srv_abort(w);
+		cl_puts(w, w->in_mail ? "554 5.5.1 no valid recipients" :
+		    "503 5.5.1 need MAIL before DATA");
+		return;
+	}
+	if (code != 354) {
+		if (code == -1)
+			cl_puts(w, "451 4.3.0 temporary failure (server died)");
+		else
+			srv_relay(w);
+		log_decision(w, "data", "server", code == -1 ? "defer" :
+		    "refused", w->sreply, code == -1 ? "server died" : NULL);
+		return;
+	}
+	cl_puts(w, "354 go ahead, end with <CRLF>.<CRLF>");
+	if (stream_text(w) == 1) {
+		srv_abort(w);
+		log_decision(w, "data", "size", "reject", NULL, "too big");
+		cl_puts(w, "552 5.3.4 message size exceeds fixed limit");
+		return;
+	}
+	if (!srv_running(w) || srv_send(w, ".\r\n", 3) == -1)
+		code = -1;
+	else
+		code = srv_reply(w);
+	verdict(w, code);
+}
+
 void
 cmd_data(struct wrap *w)
 {
@@ -170,13 +286,20 @@ cmd_data(struct wrap *w)
 	FILE *fp;
 	int fd, rc;
 
+	if (w->chain.n[CHAIN_DATA] == 0 && w->in_mail && srv_running(w) &&
+	    w->nrcpt + (long long)w->nrpend > 0) {
+		data_stream(w);
+		txn_reset(w);
+		return;
+	}
+	srv_drain(w);
 	if (!w->in_mail || w->nrcpt == 0) {
 		/* RFC 5321 section 3.3: 554 when no recipient was taken. */
 		cl_puts(w, w->in_mail ? "554 5.5.1 no valid recipients" :
 		    "503 5.5.1 need MAIL before DATA");
 		return;
 	}
-	if ((fd = spool_open(&fp)) == -1) {
+	if ((fd = spool_open(w, &fp)) == -1) {
 		log_error("spool: %s", strerror(errno));
 		cl_puts(w, "451 4.3.0 temporary failure (spool)");
 		return;
@@ -194,7 +317,6 @@ cmd_data(struct wrap *w)
 		rc = 2;
 	} else
 		pass_on(w, fd);
-	fclose(fp);
 	/* Whatever happened, the server's transaction ends here too. */
 	if (rc != 0 && srv_running(w) && srv_cmd(w, "RSET") / 100 != 2)
 		srv_stop(w, 0);

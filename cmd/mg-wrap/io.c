@@ -64,6 +64,10 @@ cl_puts(struct wrap *w, const char *line)
 {
 	size_t n = strlen(line);
 
+	/* RFC 2920 section 3.1: replies go out in the order of the
+	 * commands, so the server's pending replies come first. */
+	if (w->npend > 0 && !w->draining)
+		srv_drain(w);
 	if (n > SMTP_REPLY_MAX - 2)
 		n = SMTP_REPLY_MAX - 2;
 	if (w->olen + n + 2 > sizeof(w->obuf))
@@ -120,6 +124,8 @@ cl_line(struct wrap *w, struct smtp_line *ln)
 	while (smtp_rd_line(&w->crd, ln) == 0) {
 		/* RFC 2920 section 3.1: replies may wait while commands
 		 * are buffered, never while we wait for more. */
+		if (w->npend > 0)
+			srv_drain(w);
 		if (cl_flush(w) == -1)
 			return -1;
 		now = chain_now_ms();
@@ -157,12 +163,14 @@ srv_stop(struct wrap *w, int polite)
 {
 	int i, st;
 
+	/* Replies still pending become 451s at the next srv_drain. */
 	if (w->spid <= 0)
 		return;
 	if (polite)
 		srv_cmd(w, "QUIT");
 	if (w->spid <= 0)
 		return;
+	w->solen = 0;
 	if (w->sin != -1)
 		close(w->sin);
 	if (w->sout != -1)
@@ -181,16 +189,51 @@ srv_stop(struct wrap *w, int polite)
 	w->spid = -1;
 }
 
-int
-srv_send(struct wrap *w, const char *buf, size_t len)
+void
+srv_abort(struct wrap *w)
 {
-	if (w->sin == -1 || write_all(w, w->sin, buf, len,
+	/* Dead before it can read an EOF that it might take for the end
+	 * of the message (RFC 5321 section 4.1.1.4: no reply, no mail). */
+	if (w->spid > 0)
+		kill(w->spid, SIGKILL);
+	w->npend = w->nrpend = 0;
+	srv_stop(w, 0);
+}
+
+int
+srv_flush(struct wrap *w)
+{
+	size_t n = w->solen;
+
+	w->solen = 0;
+	if (n == 0)
+		return w->sin == -1 ? -1 : 0;
+	if (w->sin == -1 || write_all(w, w->sin, w->sobuf, n,
 	    w->server_timeout * 1000) == -1) {
 		log_error("write to the server: %s", strerror(errno));
 		srv_stop(w, 0);
 		return -1;
 	}
 	return 0;
+}
+
+int
+srv_send(struct wrap *w, const char *buf, size_t len)
+{
+	size_t k;
+
+	while (len > 0) {
+		if (w->solen == sizeof(w->sobuf) && srv_flush(w) == -1)
+			return -1;
+		k = sizeof(w->sobuf) - w->solen;
+		if (k > len)
+			k = len;
+		memcpy(w->sobuf + w->solen, buf, k);
+		w->solen += k;
+		buf += k;
+		len -= k;
+	}
+	return w->sin == -1 ? -1 : 0;
 }
 
 /* Reads one line of the server's reply into srd's line. */
@@ -231,6 +274,8 @@ srv_reply(struct wrap *w)
 	size_t i;
 
 	w->sreplylen = 0;
+	if (w->solen > 0 && srv_flush(w) == -1)
+		goto dead;
 	while (more) {
 		if (w->spid <= 0 || srv_line(w, &ln) == -1)
 			goto dead;
@@ -261,6 +306,8 @@ srv_cmd(struct wrap *w, const char *line)
 	char buf[SMTP_CMD_MAX + 200];
 	int n;
 
+	if (w->npend > 0 && !w->draining)
+		srv_drain(w);
 	n = snprintf(buf, sizeof(buf), "%s\r\n", line);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
@@ -319,7 +366,10 @@ srv_hello(struct wrap *w)
 	}
 	snprintf(line, sizeof(line), "%s %s", w->ehlo ? "EHLO" : "HELO",
 	    w->helo);
+	w->s_pipe = w->s_size = w->s_8bit = 0;
 	code = srv_cmd(w, line);
+	if (code / 100 == 2 && w->ehlo)
+		srv_ehlo_ext(w);
 	if (code / 100 == 5 && w->ehlo) {
 		/* RFC 5321 section 4.1.4: fall back to HELO. */
 		snprintf(line, sizeof(line), "HELO %s", w->helo);
@@ -362,6 +412,7 @@ srv_start(struct wrap *w)
 	fcntl(w->sin, F_SETFD, FD_CLOEXEC);
 	fcntl(w->sout, F_SETFD, FD_CLOEXEC);
 	smtp_rd_init(&w->srd, 0);
+	w->solen = 0;
 	if (srv_hello(w) == -1) {
 		srv_stop(w, 0);
 		return -1;

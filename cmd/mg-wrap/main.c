@@ -20,6 +20,7 @@ extern char **environ;
 static struct wrap W;
 
 static const struct opt options[] = {
+	{ "auth-cram", 0, OPT_BOOL, &W.auth_cram, 0, 0, "yes|no" },
 	{ "auth-delay", 0, OPT_DURATION, &W.auth_delay, 0, 60, "time" },
 	{ "auth-plaintext", 0, OPT_BOOL, &W.auth_plain_ok, 0, 0, "yes|no" },
 	{ "block-at-rcpt", 0, OPT_BOOL, &W.wait_rcpt, 0, 0, "yes|no" },

@@ -2,6 +2,7 @@
  * mg-wrap's SMTP session with the client (RFC 5321): the greeting, the
  * command loop, and the relaying of MAIL and RCPT to the real server.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,7 @@ ehlo_reply(struct wrap *w)
 	if (w->tls_ctx != NULL && w->ssl == NULL)
 		cl_puts(w, "250-STARTTLS");
 	if (auth_offered(w))
-		cl_puts(w, "250-AUTH PLAIN LOGIN");
+		cl_reply(w, "250-AUTH %s", auth_mechs(w));
 	cl_puts(w, "250 ENHANCEDSTATUSCODES");
 }
 
@@ -151,28 +152,52 @@ cmd_helo(struct wrap *w, const char *verb, const char *arg)
 		cl_reply(w, "250 %s", w->hostname);
 }
 
-/* Sends the command on to the real server (started on first use). */
-static int
-relay(struct wrap *w, const char *line)
+/*
+ * Sends the command on to the real server (started on first use); its
+ * reply reaches the client through srv_drain (relay.c).
+ */
+static void
+relay(struct wrap *w, char kind, const char *line, const char *addr)
 {
-	int code;
-
-	if (!srv_running(w) && srv_start(w) == -1) {
+	if (srv_queue(w, kind, line, addr) == -1) {
+		log_decision(w, kind == 'M' ? "mail" : "rcpt", "server",
+		    "defer", NULL, "server unavailable");
 		cl_puts(w, "451 4.3.0 temporary failure (server unavailable)");
-		return 451;
+		if (kind == 'M')
+			txn_reset(w);
 	}
-	if ((code = srv_cmd(w, line)) == -1) {
-		cl_puts(w, "451 4.3.0 temporary failure (server died)");
-		return 451;
+}
+
+/*
+ * The ESMTP parameters the server takes too: SIZE (RFC 1870) and BODY
+ * (RFC 6152), each only when the server named the extension.
+ */
+static void
+mail_params(struct wrap *w, const char *params, char *line, size_t cap)
+{
+	char val[32], buf[64];
+	size_t i;
+
+	if (w->s_size && smtp_param(params, "SIZE", val, sizeof(val)) &&
+	    val[0] != '\0' && strspn(val, "0123456789") == strlen(val)) {
+		snprintf(buf, sizeof(buf), " SIZE=%s", val);
+		strlcat(line, buf, cap);
 	}
-	srv_relay(w);
-	return code;
+	if (w->s_8bit && smtp_param(params, "BODY", val, sizeof(val))) {
+		for (i = 0; val[i] != '\0'; i++)
+			val[i] = (char)toupper((unsigned char)val[i]);
+		if (strcmp(val, "8BITMIME") == 0 || strcmp(val, "7BIT") == 0) {
+			snprintf(buf, sizeof(buf), " BODY=%s", val);
+			strlcat(line, buf, cap);
+		}
+	}
 }
 
 static void
 cmd_mail(struct wrap *w, const char *arg)
 {
-	char path[ADDR_PATH_MAX + 8], val[32], line[sizeof(((struct wrap *)0)->from) + 16];
+	char path[ADDR_PATH_MAX + 8], val[32];
+	char line[sizeof(((struct wrap *)0)->from) + 64];
 	const char *params;
 	struct mailaddr a;
 	struct mgerr e;
@@ -205,11 +230,17 @@ cmd_mail(struct wrap *w, const char *arg)
 		txn_reset(w);
 		return;
 	}
-	snprintf(line, sizeof(line), "MAIL FROM:<%s>", a.addr);
-	if (relay(w, line) / 100 != 2) {
-		log_decision(w, "mail", "server", "refused", w->sreply, NULL);
+	/* The server starts here, so its extensions are known below. */
+	if (!srv_running(w) && srv_start(w) == -1) {
+		log_decision(w, "mail", "server", "defer", NULL,
+		    "server unavailable");
+		cl_puts(w, "451 4.3.0 temporary failure (server unavailable)");
 		txn_reset(w);
+		return;
 	}
+	snprintf(line, sizeof(line), "MAIL FROM:<%s>", a.addr);
+	mail_params(w, params, line, sizeof(line));
+	relay(w, 'M', line, NULL);
 }
 
 static void
@@ -219,8 +250,10 @@ cmd_rcpt(struct wrap *w, const char *arg)
 	const char *params;
 	struct mailaddr a;
 	struct mgerr e;
-	int code;
 
+	/* A step must see the transaction as the server left it. */
+	if (w->chain.n[CHAIN_RCPT] > 0)
+		srv_drain(w);
 	if (!w->in_mail) {
 		bad(w, "503 5.5.1 need MAIL before RCPT");
 		return;
@@ -230,7 +263,7 @@ cmd_rcpt(struct wrap *w, const char *arg)
 		bad(w, "501 5.1.3 bad recipient address syntax");
 		return;
 	}
-	if (w->nrcpt >= w->max_rcpt) {
+	if (w->nrcpt + (long long)w->nrpend >= w->max_rcpt) {
 		/* RFC 5321 section 4.5.3.1.10. */
 		cl_puts(w, "452 4.5.3 too many recipients");
 		return;
@@ -241,14 +274,7 @@ cmd_rcpt(struct wrap *w, const char *arg)
 		return;
 	}
 	snprintf(line, sizeof(line), "RCPT TO:<%s>", a.addr);
-	code = relay(w, line);
-	if (code / 100 == 2) {
-		w->nrcpt++;
-		return;
-	}
-	log_decision(w, "rcpt", "server", "refused", w->sreply, NULL);
-	if (code == 550)
-		dyn_event(w, "unknown-rcpt");
+	relay(w, 'R', line, a.addr);
 }
 
 static void
@@ -283,6 +309,10 @@ cmd_starttls(struct wrap *w)
 static void
 dispatch(struct wrap *w, const char *verb, const char *arg)
 {
+	/* Only RCPT and DATA follow a relayed command unanswered; any
+	 * other command finds the transaction as the server left it. */
+	if (strcmp(verb, "RCPT") != 0 && strcmp(verb, "DATA") != 0)
+		srv_drain(w);
 	if (strcmp(verb, "EHLO") == 0 || strcmp(verb, "HELO") == 0)
 		cmd_helo(w, verb, arg);
 	else if (strcmp(verb, "MAIL") == 0)

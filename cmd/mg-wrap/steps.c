@@ -138,6 +138,8 @@ run_stage(struct wrap *w, enum chain_stage st, int spool)
 
 	if (w->chain.n[st] == 0)
 		return 0;
+	/* The steps see the transaction as the server left it. */
+	srv_drain(w);
 	if ((res = malloc(sizeof(*res))) == NULL || stage_env(w) == -1) {
 		free(res);
 		log_decision(w, sname, NULL, "defer", NULL, "out of memory");

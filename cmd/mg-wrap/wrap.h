@@ -18,12 +18,20 @@
 #include "smtp.h"
 
 #define WRAP_HDR_MAX	16384	/* header fields kept per scope */
+#define WRAP_PEND_MAX	32	/* commands sent ahead of their replies */
+
+/* A command relayed to the real server whose reply is still to come. */
+struct pend {
+	char	 kind;		/* 'M' MAIL, 'R' RCPT, 'D' DATA */
+	char	 addr[600];	/* the RCPT address, for the log */
+};
 
 struct wrap {
 	/* Settings. */
 	const char	*hostname, *statedir, *resolver, *chain_file;
 	const char	*checkpassword, *relayclient;
 	const char	*tls_cert, *tls_key;
+	int		 auth_cram;
 	int64_t		 step_timeout, server_timeout, idle_timeout;
 	int64_t		 session_timeout, greet_delay, auth_delay;
 	long long	 max_commands, max_rcpt, max_errors, databytes;
@@ -57,8 +65,15 @@ struct wrap {
 	pid_t		 spid;
 	int		 sin, sout;	/* its stdin (we write), stdout */
 	struct smtp_rd	 srd;
-	char		 sreply[4096];	/* its last reply, CRLF lines */
+	char		 sreply[4096];	/* its last reply, LF lines */
 	size_t		 sreplylen;
+	int		 s_pipe, s_size, s_8bit;	/* its EHLO extensions */
+	char		 sobuf[16384];	/* what we send it, buffered */
+	size_t		 solen;
+	struct pend	 pend[WRAP_PEND_MAX];	/* RFC 2920 */
+	size_t		 npend, nrpend;
+	int		 draining, dcode;
+	FILE		*spool;		/* the message, reused per session */
 
 	/* The session. */
 	char		 helo[256];
@@ -95,13 +110,30 @@ void	cl_bye(struct wrap *w, const char *end) __attribute__((noreturn));
 int	srv_running(const struct wrap *w);
 /* Starts it and replays HELO/EHLO; 0, or -1 (logged). */
 int	srv_start(struct wrap *w);
-/* Sends a line and reads the reply: its code, or -1 if it is gone. */
+/*
+ * Sends a line and reads the reply (after any pending ones): its code,
+ * or -1 if the server is gone.
+ */
 int	srv_cmd(struct wrap *w, const char *line);
+/* Buffers bytes for the server (flushed by srv_flush/srv_reply). */
 int	srv_send(struct wrap *w, const char *buf, size_t len);
+int	srv_flush(struct wrap *w);
+/* Reads one reply, after flushing what is buffered. */
 int	srv_reply(struct wrap *w);
 /* Relays the server's last reply to the client. */
 void	srv_relay(struct wrap *w);
 void	srv_stop(struct wrap *w, int polite);
+/* Kills the server mid-transaction so nothing it holds is queued. */
+void	srv_abort(struct wrap *w);
+
+/* relay.c: MAIL, RCPT and DATA sent ahead of their replies. */
+/* Queues a command (kind as in struct pend) for the server. */
+int	srv_queue(struct wrap *w, char kind, const char *line,
+	    const char *addr);
+/* Reads every pending reply and relays it to the client, in order. */
+void	srv_drain(struct wrap *w);
+/* Notes the extensions the server named in its EHLO reply. */
+void	srv_ehlo_ext(struct wrap *w);
 
 /* steps.c */
 /* Runs a stage; 0 accepted, else the reply code sent to the client. */
@@ -123,6 +155,7 @@ void	cmd_data(struct wrap *w);
 
 /* auth.c */
 int	auth_offered(const struct wrap *w);
+const char *auth_mechs(const struct wrap *w);
 void	cmd_auth(struct wrap *w, const char *arg);
 
 /* tls.c */
