@@ -284,6 +284,25 @@ refusal(const struct chain_run *r, struct chain_result *res, int cls)
 	res->code = code;
 }
 
+/* 1 when out is one bare address alone on its line, copied to addr. */
+static int
+address_line(const char *out, size_t len, char *addr, size_t cap)
+{
+	size_t n;
+
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+		len--;
+	if (len == 0 || len >= cap || memchr(out, '@', len) == NULL)
+		return 0;
+	for (n = 0; n < len; n++)
+		if (out[n] <= ' ' || out[n] >= 0x7f || out[n] == ':' ||
+		    out[n] == '<' || out[n] == '>')
+			return 0;
+	memcpy(addr, out, len);
+	addr[len] = '\0';
+	return 1;
+}
+
 void
 chain_result(const struct chain_run *r, struct chain_result *res)
 {
@@ -309,6 +328,11 @@ chain_result(const struct chain_run *r, struct chain_result *res)
 	strlcpy(res->why, why, sizeof(res->why));
 	switch (WEXITSTATUS(st)) {
 	case 0:
+		if (address_line(r->out, r->outlen, res->rcpt,
+		    sizeof(res->rcpt))) {
+			res->verdict = CHAIN_ACCEPT;
+			break;
+		}
 		if (!valid_headers(r->out, r->outlen)) {
 			broke(res, "exit 0 with output that is not "
 			    "header fields");

@@ -117,6 +117,12 @@ struct chain_result {
 	int		code;		/* the reply's SMTP code, 0 on accept */
 	char		reply[SMTP_REPLY_MAX + 1];	/* no line end */
 	char		why[96];	/* "exit 100", "timeout after 5000 ms" */
+	/*
+	 * Exit 0 with one bare address ("user@domain") alone on stdout:
+	 * the recipient to use instead of the one given, as mg-batv prints
+	 * for a tagged recipient; "" otherwise.
+	 */
+	char		rcpt[600];
 	size_t		hlen;
 	char		headers[CHAIN_OUT_MAX];	/* fields, LF line ends */
 };

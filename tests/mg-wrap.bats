@@ -607,3 +607,30 @@ cram_setup() {
 	assert_line --regexp '^wrong password, try 3 +- +535 5\.7\.8'
 	assert_line --regexp '^the guesser, once more +- +451 4\.7\.1 192\.0\.2\.10/32 is blocked'
 }
+
+@test "mg-wrap delivers a bounce to a BATV-tagged address to the plain mailbox through mg-batv" {
+	mg-batv -k "$T/batv.keys" rotate >/dev/null 2>&1
+	printf '[rcpt]\nmg-batv -k %s -D example.test\n' "$T/batv.keys" >"$T/batv.chain"
+	tagged=$(mg-batv -k "$T/batv.keys" -D example.test sign bob@example.test)
+	[[ "$tagged" == prvs=*=bob@example.test ]]
+	wrap_start -C "$T/batv.chain"
+	run raw <<-EOF2
+	HELO client.test
+	MAIL FROM:<>
+	RCPT TO:<$tagged>
+	DATA
+	Subject: a bounce
+
+	bounced
+	.
+	MAIL FROM:<>
+	RCPT TO:<bob@example.test>
+	QUIT
+	EOF2
+	assert_line --partial "250 Queued!"
+	assert_line --partial "550 5.7.1"
+	[ "$(delivered)" = 1 ]
+	[ "$(od -An -c "$QP"/queue/env.* | tr -d ' \n')" = \
+	    'F\0Tbob@example.test\0\0' ]
+	grep -q "step=mg-batv decision=rewrite" "$T/server.log"
+}

@@ -187,33 +187,6 @@ batv_done(struct osmtpd *o, struct sess *s)
 	finish(o, s, 0, NULL, addr);
 }
 
-/*
- * An address on stdout, "user@domain" alone on its line, and exit 0:
- * the step tells the adapter to deliver to that address instead, as
- * mg-batv does for a tagged recipient.  1 and the address copied.
- */
-static int
-address_out(const struct chain_run *r, char *addr, size_t cap)
-{
-	const char *out;
-	size_t len, n;
-
-	if (chain_raw(r, &out, &len) != 0)
-		return 0;
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-		len--;
-	if (len == 0 || len >= cap || memchr(out, '@', len) == NULL)
-		return 0;
-	for (n = 0; n < len; n++)
-		if (out[n] <= ' ' || out[n] >= 0x7f || out[n] == ':' ||
-		    out[n] == '<' || out[n] == '>')
-			return 0;
-	memcpy(addr, out, len);
-	addr[len] = '\0';
-	return 1;
-}
-
-/* A step ended: its verdict decides whether the next one runs. */
 static void
 step_done(struct osmtpd *o, struct sess *s)
 {
@@ -227,14 +200,15 @@ step_done(struct osmtpd *o, struct sess *s)
 	}
 	name = s->kind == RUN_DKIM ? o->dkim.step[CHAIN_DATA][0].name :
 	    o->chain.step[s->stage][s->stepi].name;
-	if (s->stage == CHAIN_RCPT && address_out(s->run, s->newaddr,
-	    sizeof(s->newaddr))) {
+	chain_result(s->run, &res);
+	if (s->stage == CHAIN_RCPT && res.rcpt[0] != '\0') {
+		/* The step names the mailbox to deliver to (mg-batv). */
+		strlcpy(s->newaddr, res.rcpt, sizeof(s->newaddr));
 		log_decision(s, sname, name, "rewrite", NULL, s->newaddr);
 		s->stepi++;
 		next_step(o, s);
 		return;
 	}
-	chain_result(s->run, &res);
 	if (res.verdict != CHAIN_ACCEPT) {
 		log_decision(s, sname, name, res.failed ? "fail" :
 		    res.verdict == CHAIN_REJECT ? "reject" : "defer",

@@ -273,8 +273,9 @@ cmd_rcpt(struct wrap *w, const char *arg)
 		w->nrefused++;
 		return;
 	}
-	snprintf(line, sizeof(line), "RCPT TO:<%s>", a.addr);
-	relay(w, 'R', line, a.addr);
+	/* A step may have named another mailbox (mg-batv strips a tag). */
+	snprintf(line, sizeof(line), "RCPT TO:<%s>", w->rcpt);
+	relay(w, 'R', line, w->rcpt);
 }
 
 static void

@@ -152,6 +152,17 @@ run_stage(struct wrap *w, enum chain_stage st, int spool)
 		if (chain_run_step(s, w->env.v, spool,
 		    (unsigned)(w->step_timeout * 1000), res, &e) == -1)
 			log_error("run %s: %s", s->name, e.msg);
+		if (res->verdict == CHAIN_ACCEPT && res->rcpt[0] != '\0') {
+			/* The step names the mailbox to deliver to instead. */
+			if (st == CHAIN_RCPT) {
+				log_decision(w, sname, s->name, "rewrite",
+				    NULL, res->rcpt);
+				strlcpy(w->rcpt, res->rcpt, sizeof(w->rcpt));
+			} else
+				log_decision(w, sname, s->name, "accept",
+				    NULL, "address ignored outside rcpt");
+			continue;
+		}
 		if (res->verdict == CHAIN_ACCEPT) {
 			log_decision(w, sname, s->name, "accept", NULL, NULL);
 			if (hdr_add(st <= CHAIN_HELO ? w->shdr : w->thdr,
