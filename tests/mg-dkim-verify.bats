@@ -32,7 +32,7 @@ load lib/dkim
 @test "mg-dkim-verify marks an unsigned message dkim=none and can reject it" {
 	run --separate-stderr verify < "$DATA/dkim/plain.eml"
 	assert_success
-	assert_output "Authentication-Results: mx.test; none"
+	assert_output "Authentication-Results: mx.test; dkim=none"
 	run --separate-stderr verify --no-signature reject < "$DATA/dkim/plain.eml"
 	assert_equal "$status" 100
 	assert_output "550 5.7.1 message has no valid signature"

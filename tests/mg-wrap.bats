@@ -598,14 +598,25 @@ cram_setup() {
 # --- the demo ---------------------------------------------------------------
 
 @test "make demo's script drives mg-wrap in front of qpsmtpd and prints a table" {
-	run --separate-stderr bash "$TOP/examples/demo/run"
+	run --separate-stderr sh "$TOP/examples/demo/run"
 	assert_success
-	assert_line --regexp '^a well-configured sender +delivered +250 Queued!'
+	assert_line --regexp '^a new sender, first attempt +- +451 4\.7\.1 greylisted, please try again in 300 seconds$'
+	assert_line --regexp '^the same sender, 6 minutes later +delivered +250 Queued!'
+	assert_line --regexp '^a DKIM-signed message +delivered +250 Queued!'
+	assert_line --regexp '^a forged sender \(SPF fail\) +- +550 5\.7\.23 198\.51\.100\.20 is not a mail server of friendly\.example$'
 	assert_line --regexp '^a blacklisted sender +- +550 5\.7\.1 sender <promo@spam\.example>'
-	assert_line --regexp '^relaying to elsewhere, no AUTH +- +550 Relaying denied'
+	assert_line --regexp '^a denied address \(IP screen\) +- +550 5\.7\.1 client 203\.0\.113\.66 '
+	assert_line --regexp '^relaying to elsewhere, no AUTH +- +550 5\.7\.1 relaying denied'
 	assert_line --regexp '^AUTH over STARTTLS, then relay +delivered +250 Queued!'
 	assert_line --regexp '^wrong password, try 3 +- +535 5\.7\.8'
 	assert_line --regexp '^the guesser, once more +- +451 4\.7\.1 192\.0\.2\.10/32 is blocked'
+	# What mailguard wrote into each delivered message, each result once:
+	# SPF passes on the published record, the retry carries the delay, the
+	# signed message's DKIM result is pass and an unsigned one's dkim=none.
+	assert_line --regexp '^the same sender, 6 minutes later +iprev=pass, spf=pass, greylist: delayed 36[0-9] s, dkim=none$'
+	assert_line --regexp '^a DKIM-signed message +iprev=pass, spf=pass, dkim=pass header\.d=friendly\.example$'
+	assert_line --regexp '^AUTH over STARTTLS, then relay +iprev=pass, auth=pass smtp\.auth=alice, dkim=none$'
+	assert_equal "$stderr" ""
 }
 
 @test "mg-wrap delivers a bounce to a BATV-tagged address to the plain mailbox through mg-batv" {

@@ -266,6 +266,11 @@ main(int argc, char **argv)
 	}
 	if (o.code == EXIT_ACCEPT && m != NULL)
 		decide(&V, &o);
+	/* RFC 8601 section 2.7.1: DKIM was applied and found no signature,
+	 * which is "dkim=none", not the bare "none" of section 2.2 that
+	 * says no method was applied at all. */
+	if (V.ar.n == 0)
+		authres_add(&V.ar, "dkim", "none", NULL, NULL);
 	if (o.code == EXIT_ACCEPT && outcome_header(&o,
 	    "Authentication-Results", authres_value(&V.ar), &e) == -1)
 		outcome_tempfail(&o, e.msg);
