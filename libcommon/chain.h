@@ -178,5 +178,14 @@ int	chain_authres_merge(char *dst, size_t cap, const char *headers);
  * signal or wrote more than CHAIN_OUT_MAX.
  */
 int	chain_raw(const struct chain_run *r, const char **out, size_t *len);
+/*
+ * Appends the LF-ended header fields in `fields' to buf (NUL-terminated,
+ * capacity cap), skipping a field already in buf or in `also' (may be
+ * NULL): the same step run at several stages or for each recipient
+ * must not add its field twice.  Returns the fields dropped for lack of
+ * room.
+ */
+int	chain_hdr_merge(char *buf, size_t cap, const char *also,
+	    const char *fields);
 
 #endif

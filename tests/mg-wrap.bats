@@ -645,3 +645,12 @@ cram_setup() {
 	    'F\0Tbob@example.test\0\0' ]
 	grep -q "step=mg-batv decision=rewrite" "$T/server.log"
 }
+
+@test "mg-wrap adds a field once when steps at two stages print it" {
+	printf '[connect]\n: echo "X-Seen: once"\n[mail]\n: echo "X-Seen: once"\n[rcpt]\n: echo "X-Seen: once"\n' >"$T/twice.chain"
+	wrap_start -C "$T/twice.chain"
+	smtp --from a@example.org --to user@example.test --body 'hello'
+	assert_success
+	assert_equal "$(delivered)" 1
+	[ "$(grep -c '^X-Seen: once' "$QP"/queue/msg.*)" = 1 ]
+}

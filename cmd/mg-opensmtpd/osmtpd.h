@@ -152,7 +152,6 @@ void	sess_free(struct osmtpd *o, struct sess *s);
 void	txn_reset(struct sess *s);
 void	report(struct osmtpd *o, char **f, size_t nf, int minor);
 int	sess_env(struct osmtpd *o, struct sess *s);
-int	hdr_add(char *buf, size_t cap, const char *fields);
 void	log_decision(const struct sess *s, const char *stage,
 	    const char *step, const char *decision, const char *reply,
 	    const char *why);

@@ -107,56 +107,6 @@ log_decision(const struct sess *s, const char *stage, const char *step,
 	log_end(&l);
 }
 
-/* 1 if the field (with its continuation lines) is in buf already. */
-static int
-has_field(const char *buf, const char *f, size_t n)
-{
-	const char *p = buf;
-
-	while ((p = strstr(p, f)) != NULL) {
-		if ((p == buf || p[-1] == '\n') && strncmp(p, f, n) == 0 &&
-		    (p[n] == '\0' || (p[n] != ' ' && p[n] != '\t')))
-			return 1;
-		p++;
-	}
-	return 0;
-}
-
-/*
- * Appends the LF-ended fields to buf, skipping one already there (the
- * same step run for each recipient), as mg-wrap does.  Returns the
- * fields dropped for lack of room.
- */
-int
-hdr_add(char *buf, size_t cap, const char *fields)
-{
-	const char *p = fields, *q;
-	size_t n, len = strlen(buf);
-	char f[OS_HDR_MAX];
-	int dropped = 0;
-
-	while (*p != '\0') {
-		for (q = p; (q = strchr(q, '\n')) != NULL && (q[1] == ' ' ||
-		    q[1] == '\t'); q++)
-			;
-		n = q != NULL ? (size_t)(q - p) + 1 : strlen(p);
-		if (n >= sizeof(f))
-			n = sizeof(f) - 1;
-		memcpy(f, p, n);
-		f[n] = '\0';
-		p += n;
-		if (has_field(buf, f, n))
-			continue;
-		if (len + n + 1 > cap) {
-			dropped++;
-			continue;
-		}
-		memcpy(buf + len, f, n + 1);
-		len += n;
-	}
-	return dropped;
-}
-
 int
 is_outbound(const struct osmtpd *o, const struct sess *s)
 {
@@ -269,7 +219,7 @@ auth_pass(struct osmtpd *o, struct sess *s, const char *user)
 	if (hdr_fold("Authentication-Results", authres_value(&ar), field,
 	    sizeof(field) - 1, &e) == 0) {
 		strlcat(field, "\n", sizeof(field));
-		hdr_add(s->shdr, sizeof(s->shdr), field);
+		chain_hdr_merge(s->shdr, sizeof(s->shdr), NULL, field);
 		chain_authres_merge(s->authres, sizeof(s->authres), field);
 	}
 	log_decision(s, "auth", NULL, "pass", NULL, NULL);

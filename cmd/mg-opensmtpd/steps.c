@@ -218,7 +218,8 @@ step_done(struct osmtpd *o, struct sess *s)
 	}
 	log_decision(s, sname, name, "accept", NULL, NULL);
 	hdr = s->stage <= CHAIN_HELO ? s->shdr : s->thdr;
-	if (hdr_add(hdr, OS_HDR_MAX, res.headers) > 0)
+	if (chain_hdr_merge(hdr, OS_HDR_MAX, hdr == s->thdr ? s->shdr : NULL,
+	    res.headers) > 0)
 		log_warn("header fields of %s dropped: too many", name);
 	chain_authres_merge(s->authres, sizeof(s->authres), res.headers);
 	s->stepi++;

@@ -167,7 +167,7 @@ auth_pass(struct wrap *w, const char *user, const char *mech)
 	if (hdr_fold("Authentication-Results", authres_value(&ar), field,
 	    sizeof(field) - 1, &e) == 0) {
 		strlcat(field, "\n", sizeof(field));
-		hdr_add(w->shdr, sizeof(w->shdr), field);
+		chain_hdr_merge(w->shdr, sizeof(w->shdr), NULL, field);
 		chain_authres_merge(w->authres, sizeof(w->authres), field);
 	}
 	/* A server started before AUTH lacks RELAYCLIENT: start anew. */

@@ -53,56 +53,6 @@ log_decision(struct wrap *w, const char *stage, const char *step,
 	log_end(&l);
 }
 
-/* 1 if the field (with its continuation lines) is in buf already. */
-static int
-has_field(const char *buf, const char *f, size_t n)
-{
-	const char *p = buf;
-
-	while ((p = strstr(p, f)) != NULL) {
-		if ((p == buf || p[-1] == '\n') && strncmp(p, f, n) == 0 &&
-		    (p[n] == '\0' || (p[n] != ' ' && p[n] != '\t')))
-			return 1;
-		p++;
-	}
-	return 0;
-}
-
-/*
- * Appends the fields in `fields' (LF-ended) to buf, skipping one that is
- * there already (the same step run for each recipient).  Returns the
- * fields dropped for lack of room.
- */
-int
-hdr_add(char *buf, size_t cap, const char *fields)
-{
-	const char *p = fields, *q;
-	size_t n, len = strlen(buf);
-	char f[WRAP_HDR_MAX];
-	int dropped = 0;
-
-	while (*p != '\0') {
-		for (q = p; (q = strchr(q, '\n')) != NULL && (q[1] == ' ' ||
-		    q[1] == '\t'); q++)
-			;
-		n = q != NULL ? (size_t)(q - p) + 1 : strlen(p);
-		if (n >= sizeof(f))
-			n = sizeof(f) - 1;
-		memcpy(f, p, n);
-		f[n] = '\0';
-		p += n;
-		if (has_field(buf, f, n))
-			continue;
-		if (len + n + 1 > cap) {
-			dropped++;
-			continue;
-		}
-		memcpy(buf + len, f, n + 1);
-		len += n;
-	}
-	return dropped;
-}
-
 static int
 stage_env(struct wrap *w)
 {
@@ -165,8 +115,10 @@ run_stage(struct wrap *w, enum chain_stage st, int spool)
 		}
 		if (res->verdict == CHAIN_ACCEPT) {
 			log_decision(w, sname, s->name, "accept", NULL, NULL);
-			if (hdr_add(st <= CHAIN_HELO ? w->shdr : w->thdr,
-			    WRAP_HDR_MAX, res->headers) > 0)
+			if (st <= CHAIN_HELO ? chain_hdr_merge(w->shdr,
+			    WRAP_HDR_MAX, NULL, res->headers) > 0 :
+			    chain_hdr_merge(w->thdr, WRAP_HDR_MAX, w->shdr,
+			    res->headers) > 0)
 				log_warn("header fields of %s dropped: too "
 				    "many", s->name);
 			if (chain_authres_merge(w->authres,

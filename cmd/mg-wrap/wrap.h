@@ -138,7 +138,6 @@ void	srv_ehlo_ext(struct wrap *w);
 /* steps.c */
 /* Runs a stage; 0 accepted, else the reply code sent to the client. */
 int	run_stage(struct wrap *w, enum chain_stage st, int spool);
-int	hdr_add(char *buf, size_t cap, const char *fields);
 void	dyn_event(struct wrap *w, const char *event);
 /* 1 and reason filled when the client is blocked. */
 int	dyn_blocked(struct wrap *w, char *reply, size_t cap);
