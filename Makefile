@@ -56,7 +56,9 @@ BINS     := $(PROGS:%=bin/%)
 all: $(BINS)
 
 bin/mg-dkim-verify: LDLIBS += -lopendkim -lcrypto
-bin/mg-dkim-sign: LDLIBS += -lcrypto
+# A signature per outgoing message: libcrypto linked statically saves the
+# 0.8 ms its relocations cost each start (bench/dkim.sh, 10 KB).
+bin/mg-dkim-sign: PKGLIBS := -lbsd -Wl,-Bstatic -lldns -lcrypto -Wl,-Bdynamic
 build/unit/test_dkcanon build/fuzz/fuzz_dkcanon: LDLIBS += -lcrypto
 
 # Objects are rebuilt whenever the compiler or its flags change (SANITIZE=1,
