@@ -102,6 +102,32 @@ dyn_rule_parse(const char *s, struct dyn_rule *r, struct mgerr *e)
 	return 0;
 }
 
+int
+dyn_rules_load(struct dyn_conf *c, const char *const *text, size_t n,
+    struct dyn_rule **rules, struct mgerr *e)
+{
+	struct mgerr sub;
+	size_t i;
+
+	*rules = NULL;
+	c->rules = NULL;
+	c->nrules = 0;
+	if (n == 0)
+		return 0;
+	if ((*rules = calloc(n, sizeof(**rules))) == NULL) {
+		mgerr_set(e, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (dyn_rule_parse(text[i], &(*rules)[i], &sub) == -1) {
+			mgerr_set(e, "option --dyn-rule: %s", sub.msg);
+			return -1;
+		}
+	c->rules = *rules;
+	c->nrules = n;
+	return 0;
+}
+
 /* How long an event's counter must live: its longest rule window. */
 static int64_t
 event_ttl(const struct dyn_conf *c, const char *event)

@@ -85,6 +85,13 @@ void	dyn_conf_defaults(struct dyn_conf *c);
  */
 int	dyn_rule_parse(const char *s, struct dyn_rule *r, struct mgerr *e);
 /*
+ * Parses every "--dyn-rule" text of a program's options into a new array
+ * (*rules, freed by the caller) and points c at it; error messages name
+ * the option.  0, or -1 and e set.
+ */
+int	dyn_rules_load(struct dyn_conf *c, const char *const *text, size_t n,
+	    struct dyn_rule **rules, struct mgerr *e);
+/*
  * Records one event for ip at now.  Returns 2 when a rule's threshold
  * was reached and a block was made or lengthened (block * factor^(n-1),
  * capped, n the offences within memory), 1 when ip's network was already

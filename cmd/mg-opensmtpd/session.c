@@ -362,8 +362,6 @@ report(struct osmtpd *o, char **f, size_t nf, int minor)
 int
 setup_dyn(struct osmtpd *o, struct mgerr *e)
 {
-	size_t i;
-
 	dyn_conf_defaults(&o->dyn);
 	o->dyn.block = o->dyn_block;
 	o->dyn.max_block = o->dyn_max_block;
@@ -371,24 +369,8 @@ setup_dyn(struct osmtpd *o, struct mgerr *e)
 	o->dyn.factor = (unsigned)o->dyn_factor;
 	o->dyn.v4_prefix = (unsigned)o->dyn_v4;
 	o->dyn.v6_prefix = (unsigned)o->dyn_v6;
-	if (o->dyn_rules_text.n == 0)
-		return 0;
-	o->rules = calloc(o->dyn_rules_text.n, sizeof(*o->rules));
-	if (o->rules == NULL) {
-		mgerr_set(e, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < o->dyn_rules_text.n; i++)
-		if (dyn_rule_parse(o->dyn_rules_text.v[i], &o->rules[i],
-		    e) == -1) {
-			struct mgerr sub = *e;
-
-			mgerr_set(e, "option --dyn-rule: %s", sub.msg);
-			return -1;
-		}
-	o->dyn.rules = o->rules;
-	o->dyn.nrules = o->dyn_rules_text.n;
-	return 0;
+	return dyn_rules_load(&o->dyn, o->dyn_rules_text.v,
+	    o->dyn_rules_text.n, &o->rules, e);
 }
 
 static int

@@ -286,8 +286,6 @@ static int
 dyn_conf_load(struct relay *r, struct dyn_conf *c, struct dyn_rule **rules,
     struct mgerr *e)
 {
-	size_t i;
-
 	dyn_conf_defaults(c);
 	c->block = r->dyn_block;
 	c->max_block = r->dyn_max_block;
@@ -295,20 +293,8 @@ dyn_conf_load(struct relay *r, struct dyn_conf *c, struct dyn_rule **rules,
 	c->factor = (unsigned)r->dyn_factor;
 	c->v4_prefix = (unsigned)r->dyn_v4;
 	c->v6_prefix = (unsigned)r->dyn_v6;
-	*rules = NULL;
-	if (r->dyn_rules_text.n == 0)
-		return 0;
-	if ((*rules = calloc(r->dyn_rules_text.n, sizeof(**rules))) == NULL) {
-		mgerr_set(e, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < r->dyn_rules_text.n; i++)
-		if (dyn_rule_parse(r->dyn_rules_text.v[i], &(*rules)[i],
-		    e) == -1)
-			return -1;
-	c->rules = *rules;
-	c->nrules = r->dyn_rules_text.n;
-	return 0;
+	return dyn_rules_load(c, r->dyn_rules_text.v, r->dyn_rules_text.n,
+	    rules, e);
 }
 
 void

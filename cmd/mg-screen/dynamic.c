@@ -14,8 +14,6 @@
 int
 dyn_setup(struct screen *s, struct mgerr *e)
 {
-	size_t i;
-
 	dyn_conf_defaults(&s->dyn);
 	s->dyn.block = s->dyn_block;
 	s->dyn.max_block = s->dyn_max_block;
@@ -23,25 +21,8 @@ dyn_setup(struct screen *s, struct mgerr *e)
 	s->dyn.factor = (unsigned)s->dyn_factor;
 	s->dyn.v4_prefix = (unsigned)s->dyn_v4;
 	s->dyn.v6_prefix = (unsigned)s->dyn_v6;
-	if (s->dyn_rules_text.n == 0)
-		return 0;
-	s->rules = calloc(s->dyn_rules_text.n, sizeof(*s->rules));
-	if (s->rules == NULL) {
-		mgerr_set(e, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < s->dyn_rules_text.n; i++) {
-		if (dyn_rule_parse(s->dyn_rules_text.v[i], &s->rules[i],
-		    e) == -1) {
-			struct mgerr sub = *e;
-
-			mgerr_set(e, "option --dyn-rule: %s", sub.msg);
-			return -1;
-		}
-	}
-	s->dyn.rules = s->rules;
-	s->dyn.nrules = s->dyn_rules_text.n;
-	return 0;
+	return dyn_rules_load(&s->dyn, s->dyn_rules_text.v,
+	    s->dyn_rules_text.n, &s->rules, e);
 }
 
 static struct state *

@@ -142,8 +142,6 @@ run_stage(struct wrap *w, enum chain_stage st, int spool)
 int
 setup_dyn(struct wrap *w, struct mgerr *e)
 {
-	size_t i;
-
 	dyn_conf_defaults(&w->dyn);
 	w->dyn.block = w->dyn_block;
 	w->dyn.max_block = w->dyn_max_block;
@@ -151,24 +149,8 @@ setup_dyn(struct wrap *w, struct mgerr *e)
 	w->dyn.factor = (unsigned)w->dyn_factor;
 	w->dyn.v4_prefix = (unsigned)w->dyn_v4;
 	w->dyn.v6_prefix = (unsigned)w->dyn_v6;
-	if (w->dyn_rules_text.n == 0)
-		return 0;
-	w->rules = calloc(w->dyn_rules_text.n, sizeof(*w->rules));
-	if (w->rules == NULL) {
-		mgerr_set(e, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < w->dyn_rules_text.n; i++)
-		if (dyn_rule_parse(w->dyn_rules_text.v[i], &w->rules[i],
-		    e) == -1) {
-			struct mgerr sub = *e;
-
-			mgerr_set(e, "option --dyn-rule: %s", sub.msg);
-			return -1;
-		}
-	w->dyn.rules = w->rules;
-	w->dyn.nrules = w->dyn_rules_text.n;
-	return 0;
+	return dyn_rules_load(&w->dyn, w->dyn_rules_text.v,
+	    w->dyn_rules_text.n, &w->rules, e);
 }
 
 static int

@@ -399,9 +399,32 @@ cleanup(void)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+static void
+test_rules_load(void)
+{
+	const char *good[] = { "auth-fail:5/10m", "connect:60/1m" };
+	const char *bad[] = { "auth-fail:5/10m", "connect:99/1m" };
+	struct dyn_conf c;
+	struct dyn_rule *rules;
+	struct mgerr e;
+
+	dyn_conf_defaults(&c);
+	T_INT(dyn_rules_load(&c, good, 2, &rules, &e), 0);
+	T_INT(c.nrules, 2);
+	T_INT(c.rules[1].count, 60);
+	T_INT(c.rules[1].window, 60);
+	free(rules);
+	T_INT(dyn_rules_load(&c, bad, 2, &rules, &e), -1);
+	T_OK(strncmp(e.msg, "option --dyn-rule: connect:99/1m", 32) == 0);
+	free(rules);
+	T_INT(dyn_rules_load(&c, NULL, 0, &rules, &e), 0);
+	T_INT(c.nrules, 0);
+}
+
 int
 main(void)
 {
+	test_rules_load();
 	strlcpy(dir, "/tmp/mg-dyn-XXXXXX", sizeof(dir));
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
