@@ -171,12 +171,12 @@ load lib/dkim
 
 @test "an expired x= and a t= in the future are not a pass" {
 	sign -t 1700000000 -e 1h -m < "$DATA/dkim/plain.eml" > "$T/s.eml"
-	run --separate-stderr env ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" faketime '2023-11-14 22:30:00' mg-dkim-verify -H mx.test -r "$Z" < "$T/s.eml"
+	run --separate-stderr at_time '2023-11-14 22:30:00' mg-dkim-verify -H mx.test -r "$Z" < "$T/s.eml"
 	assert_output --partial "dkim=pass"
-	run --separate-stderr env ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" faketime '2023-11-20 12:00:00' mg-dkim-verify -H mx.test -r "$Z" < "$T/s.eml"
+	run --separate-stderr at_time '2023-11-20 12:00:00' mg-dkim-verify -H mx.test -r "$Z" < "$T/s.eml"
 	assert_output --partial "dkim=policy (signature expired)"
 	sign -t 2000000000 -m < "$DATA/dkim/plain.eml" > "$T/f.eml"
-	run --separate-stderr env ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" faketime '2023-11-15 12:00:00' mg-dkim-verify -H mx.test -r "$Z" < "$T/f.eml"
+	run --separate-stderr at_time '2023-11-15 12:00:00' mg-dkim-verify -H mx.test -r "$Z" < "$T/f.eml"
 	assert_output --partial "dkim=policy"
 }
 

@@ -276,13 +276,11 @@ spf() {
 
 # --- the cache ----------------------------------------------------------
 
-# Runs mg-spf at a fixed time; faketime's preload must not upset ASan
-# in a SANITIZE=1 build.
+# Runs mg-spf at a fixed time (lib/common.bash).
 at() {
 	local when=$1
 	shift
-	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}:verify_asan_link_order=0" \
-	    faketime "$when" mg-spf "$@"
+	at_time "$when" mg-spf "$@"
 }
 
 @test "mg-spf answers a repeated check from the cache until the TTL ends" {
