@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
 #include "dns.h"
+#include "dns_udp.h"
 #include "dns_zone.h"
 
 #define DNS_MAXSERVERS	16	/* glibc reads 3; room for a long --resolver */
@@ -28,6 +30,9 @@
 
 struct dns_server {
 	ldns_resolver	*res;		/* one nameserver: ports may differ */
+	struct sockaddr_storage sa;	/* the same, for UDP (dns_udp.c) */
+	socklen_t	 salen;
+	int		 fd;		/* UDP socket, -1 until first use */
 	char		 label[IP_STRLEN + 8];	/* "192.0.2.1:53", "[::1]:53" */
 };
 
@@ -74,18 +79,22 @@ static int
 add_server(struct dns *d, const ldns_rdf *ns, unsigned port, struct mgerr *e)
 {
 	struct dns_server *s;
-	ldns_resolver *r;
+	struct sockaddr_storage *sa;
+	ldns_resolver *r = NULL;
 	struct timeval tv;
+	size_t salen;
 	char *a;
 
 	if (d->nsrv == DNS_MAXSERVERS) {
 		mgerr_set(e, "too many resolvers (at most %d)", DNS_MAXSERVERS);
 		return -1;
 	}
-	if ((r = ldns_resolver_new()) == NULL ||
+	sa = ldns_rdf2native_sockaddr_storage(ns, (uint16_t)port, &salen);
+	if (sa == NULL || (r = ldns_resolver_new()) == NULL ||
 	    ldns_resolver_push_nameserver(r, ns) != LDNS_STATUS_OK) {
-		if (r != NULL)
+		if (sa != NULL && r != NULL)
 			ldns_resolver_deep_free(r);
+		free(sa);
 		mgerr_temp(e, "cannot make resolver: out of memory");
 		return -1;
 	}
@@ -107,6 +116,10 @@ add_server(struct dns *d, const ldns_rdf *ns, unsigned port, struct mgerr *e)
 
 	s = &d->srv[d->nsrv++];
 	s->res = r;
+	s->sa = *sa;
+	s->salen = (socklen_t)salen;
+	s->fd = -1;
+	free(sa);
 	a = ldns_rdf2str(ns);
 	if (ldns_rdf_get_type(ns) == LDNS_RDF_TYPE_AAAA)
 		snprintf(s->label, sizeof(s->label), "[%s]:%u", a ? a : "?",
@@ -269,8 +282,11 @@ dns_free(struct dns *d)
 
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->nsrv; i++)
+	for (i = 0; i < d->nsrv; i++) {
 		ldns_resolver_deep_free(d->srv[i].res);
+		if (d->srv[i].fd != -1)
+			close(d->srv[i].fd);
+	}
 	free(d->srv);
 	if (d->zone != NULL)
 		ldns_rr_list_deep_free(d->zone);
@@ -331,6 +347,49 @@ net_send(const struct dns *d, struct dns_server *s, ldns_pkt *q,
 	return DNS_OK;
 }
 
+/*
+ * Sends q to one server over UDP on the server's long-lived socket
+ * (dns_udp.c): a socket per query, as ldns makes, cost more than the
+ * rest of a check's DNS work.
+ */
+static enum dns_status
+net_udp(const struct dns *d, struct dns_server *s, ldns_pkt *q,
+    ldns_pkt **a, char *why, size_t len)
+{
+	enum dns_status st = DNS_ERROR;
+	uint8_t *wire = NULL, *ans;
+	size_t wlen, alen;
+	int rc;
+
+	*a = NULL;
+	if ((ans = malloc(DNS_UDP_MAX)) == NULL ||
+	    ldns_pkt2wire(&wire, q, &wlen) != LDNS_STATUS_OK) {
+		snprintf(why, len, "cannot make query: out of memory");
+		goto out;
+	}
+	rc = dns_udp_exchange(&s->fd, &s->sa, s->salen, wire, wlen, ans,
+	    &alen, d->timeout_ms, d->tries);
+	if (rc == 0) {
+		snprintf(why, len, "timeout after %u ms from %s",
+		    d->timeout_ms, s->label);
+		st = DNS_TIMEOUT;
+	} else if (rc == -1)
+		snprintf(why, len, "%s from %s", strerror(errno), s->label);
+	else if (ldns_wire2pkt(a, ans, alen) != LDNS_STATUS_OK) {
+		*a = NULL;
+		snprintf(why, len, "malformed answer from %s", s->label);
+	} else if (ldns_pkt_id(*a) != ldns_pkt_id(q) || !ldns_pkt_qr(*a)) {
+		ldns_pkt_free(*a);
+		*a = NULL;
+		snprintf(why, len, "mismatched answer from %s", s->label);
+	} else
+		st = DNS_OK;
+out:
+	free(wire);
+	free(ans);
+	return st;
+}
+
 /* One server: DNS_OK with an answer whose rcode is NOERROR or NXDOMAIN. */
 static enum dns_status
 net_try(const struct dns *d, struct dns_server *s, const ldns_rdf *qname,
@@ -357,8 +416,7 @@ net_try(const struct dns *d, struct dns_server *s, const ldns_rdf *qname,
 		return DNS_ERROR;
 	}
 	ldns_pkt_set_id(q, (uint16_t)arc4random_uniform(65536));
-	ldns_resolver_set_usevc(s->res, false);
-	st = net_send(d, s, q, &a, why, len);
+	st = net_udp(d, s, q, &a, why, len);
 	if (st == DNS_OK && ldns_pkt_tc(a)) {
 		/* RFC 7766 section 5: ask a truncated answer again by TCP. */
 		ldns_pkt_free(a);

@@ -1,0 +1,116 @@
+/*
+ * dns_udp: one UDP DNS exchange on a long-lived socket.  See dns_udp.h.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dns_udp.h"
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* RFC 5452 section 9.1: only an answer from the address asked counts. */
+static int
+same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4, *b4;
+	const struct sockaddr_in6 *a6, *b6;
+
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)a;
+		b4 = (const struct sockaddr_in *)b;
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	}
+	a6 = (const struct sockaddr_in6 *)a;
+	b6 = (const struct sockaddr_in6 *)b;
+	return a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+}
+
+static int
+open_socket(int *fd, int family)
+{
+	if (*fd != -1)
+		return 0;
+	*fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return *fd == -1 ? -1 : 0;
+}
+
+/* Waits up to timeout_ms for a datagram from sa: 1, 0 timeout, -1. */
+static int
+await(int fd, const struct sockaddr_storage *sa, uint8_t *ans,
+    size_t *anslen, unsigned timeout_ms)
+{
+	struct sockaddr_storage from;
+	struct pollfd pfd;
+	struct timespec t0;
+	socklen_t flen;
+	ssize_t n;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if ((left = (long)timeout_ms - ms_since(&t0)) <= 0)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		flen = sizeof(from);
+		n = recvfrom(fd, ans, DNS_UDP_MAX, 0, (struct sockaddr *)&from,
+		    &flen);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (same_peer(&from, sa)) {
+			*anslen = (size_t)n;
+			return 1;
+		}
+	}
+}
+
+int
+dns_udp_exchange(int *fd, const struct sockaddr_storage *sa,
+    socklen_t salen, const uint8_t *q, size_t qlen, uint8_t *ans,
+    size_t *anslen, unsigned timeout_ms, unsigned tries)
+{
+	unsigned t;
+	int rc;
+
+	if (open_socket(fd, sa->ss_family) == -1)
+		return -1;
+	while (recv(*fd, ans, DNS_UDP_MAX, MSG_DONTWAIT) >= 0)
+		continue;	/* stale answers to earlier queries */
+	for (t = 0; t < tries; t++) {
+		if (sendto(*fd, q, qlen, 0, (const struct sockaddr *)sa,
+		    salen) == -1)
+			return -1;
+		if ((rc = await(*fd, sa, ans, anslen, timeout_ms)) != 0)
+			return rc;
+	}
+	return 0;
+}
