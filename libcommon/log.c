@@ -120,6 +120,12 @@ vlog(const char *what, const char *fmt, va_list ap)
 }
 
 void
+log_vexplain(const char *fmt, va_list ap)
+{
+	vlog("explain: ", fmt, ap);
+}
+
+void
 log_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -10,6 +10,7 @@
 #ifndef MG_LOG_H
 #define MG_LOG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Longest piece of client text kept in a log line or header. */
@@ -42,6 +43,13 @@ void	log_kv(struct logline *l, const char *key, const char *val);
 void	log_kvi(struct logline *l, const char *key, long long val);
 /* Writes "prog: ...\n" to stderr in one write(2). */
 void	log_end(struct logline *l);
+
+/*
+ * "prog: explain: message" on stderr: one line of the --explain trace,
+ * which every program's explain() forwards here when the option is on.
+ */
+void	log_vexplain(const char *fmt, va_list ap)
+	    __attribute__((format(printf, 1, 0)));
 
 /* "prog: message" and "prog: warning: message" on stderr. */
 void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

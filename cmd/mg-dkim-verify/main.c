@@ -55,15 +55,13 @@ usage(void)
 void
 explain(const struct verify *v, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	if (!v->explain)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_vexplain(fmt, ap);
 	va_end(ap);
-	log_error("explain: %s", msg);
 }
 
 void

@@ -37,15 +37,13 @@ struct verdict {
 void
 explain(const struct grey *g, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	if (!g->explain)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_vexplain(fmt, ap);
 	va_end(ap);
-	log_error("explain: %s", msg);
 }
 
 /* Records are renewed when a day (or a tenth of the lifetime) is gone. */

@@ -82,15 +82,13 @@ usage(void)
 void
 explain(const struct screen *s, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	if (!s->explain)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_vexplain(fmt, ap);
 	va_end(ap);
-	log_error("explain: %s", msg);
 }
 
 void

@@ -24,15 +24,13 @@ static int spp_mode;
 void
 spf_explain(const struct spf *s, const char *fmt, ...)
 {
-	char msg[600];
 	va_list ap;
 
 	if (!s->explain)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_vexplain(fmt, ap);
 	va_end(ap);
-	log_error("explain: %s", msg);
 }
 
 /*
