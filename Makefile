@@ -20,19 +20,28 @@ PKGLIBS   := $(shell pkg-config --libs libbsd-overlay ldns 2>/dev/null)
 LDLIBS  += $(PKGLIBS) -lgdbm
 bin/mg-batv build/fuzz/fuzz_prvs: LDLIBS += -lcrypto
 bin/mg-wrap: LDLIBS += -lssl -lcrypto
-# ldns drags in the whole shared libcrypto (1 ms of every start); linked
-# statically only its used objects come along.  libspf2, libbsd, libmd,
-# libgdbm and libresolv are linked statically too: each shared library mapped and
-# relocated cost 0.05-0.1 ms of a 3.5 ms check (bench/spf.sh).
+# ldns drags in the whole shared libcrypto (1 ms of every start) for
+# DNSSEC and TSIG code mailguard never runs.  mg-spf and mg-greylist use
+# no OpenSSL themselves: they link libldns statically and, instead of
+# libcrypto, build/nocrypto.ld, which points ldns's OpenSSL references at
+# libcommon/nocrypto.c.  libspf2, libbsd, libmd, libgdbm and libresolv
+# are linked statically too: each shared library mapped and relocated
+# cost 0.05-0.1 ms of a 3.5 ms check (bench/spf.sh).
+NOCRYPTO := build/nocrypto.ld build/libcommon/nocrypto.o
+build/nocrypto.ld: scripts/nocrypto-ld.sh
+	@mkdir -p $(@D)
+	sh scripts/nocrypto-ld.sh > $@.tmp && mv $@.tmp $@
 bin/mg-spf: PKGLIBS :=
-bin/mg-spf: LDLIBS = -Wl,-Bstatic -lspf2 -lldns -lcrypto -lbsd -lmd -lgdbm -lresolv -Wl,-Bdynamic
+bin/mg-spf: LDLIBS = -Wl,-Bstatic -lspf2 -lldns -lbsd -lmd -lgdbm -lresolv -Wl,-Bdynamic
+bin/mg-spf: $(NOCRYPTO)
 build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
 
 # Per-program libraries.  mg-greylist runs once per recipient and must
-# start in well under a millisecond: loading libldns, libssl and
-# libcrypto dynamically costs over 1 ms of relocations per process, so
-# it links them (and the rest but libc) statically.
-bin/mg-greylist: LDLIBS = -Wl,-Bstatic -lldns -lssl -lcrypto -lbsd -lmd -lgdbm -Wl,-Bdynamic
+# start in well under a millisecond: loading libldns and libcrypto
+# dynamically costs over 1 ms of relocations per process, so it links
+# ldns (and the rest but libc) statically, without libcrypto as above.
+bin/mg-greylist: LDLIBS = -Wl,-Bstatic -lldns -lbsd -lmd -lgdbm -Wl,-Bdynamic
+bin/mg-greylist: $(NOCRYPTO)
 build/fuzz/fuzz_greylist_key: LDLIBS += build/libcommon.a -lbsd -lmd
 build/fuzz/fuzz_greylist_key: cmd/mg-greylist/key.c
 
@@ -82,7 +91,7 @@ build/libcommon.a: $(LIB_OBJ)
 .SECONDEXPANSION:
 bin/%: $$(addprefix build/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) build/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a %.ld,$^) $(LDLIBS)
 
 build/unit/%: build/tests/unit/%.o build/libcommon.a
 	@mkdir -p $(@D)
