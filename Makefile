@@ -34,6 +34,7 @@ build/nocrypto.ld: scripts/nocrypto-ld.sh
 bin/mg-spf: PKGLIBS :=
 bin/mg-spf: LDLIBS = -Wl,-Bstatic -lspf2 -lldns -lbsd -lmd -lgdbm -lresolv -Wl,-Bdynamic
 bin/mg-spf: $(NOCRYPTO)
+build/unit/test_nocrypto: $(NOCRYPTO)
 build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
 
 # Per-program libraries.  mg-greylist runs once per recipient and must
@@ -95,7 +96,7 @@ bin/%: $$(addprefix build/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) build/libco
 
 build/unit/%: build/tests/unit/%.o build/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a %.ld,$^) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 

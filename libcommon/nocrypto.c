@@ -11,8 +11,9 @@
  * scripts/nocrypto-ld.sh writes from the installed libldns.a and
  * libcrypto.a: every OpenSSL function ldns names becomes this one.  It
  * is never reached; if a future ldns ever did reach it, the program
- * defers rather than guess.
+ * defers (111, one reply line) rather than guess.
  */
+#include <stdio.h>
 #include <unistd.h>
 
 void	mg_nocrypto(void);
@@ -23,6 +24,10 @@ mg_nocrypto(void)
 	static const char msg[] = "mailguard: ldns called OpenSSL, which "
 	    "this program is built without (see libcommon/nocrypto.c)\n";
 
-	(void)write(2, msg, sizeof(msg) - 1);
+	fputs(msg, stderr);
+	fflush(stderr);
+	/* The contract's reply for an internal error (reply.h). */
+	fputs("451 4.3.0 temporary failure (internal error)\n", stdout);
+	fflush(stdout);
 	_exit(111);
 }

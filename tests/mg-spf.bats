@@ -11,6 +11,10 @@ setup() {
 }
 
 teardown() {
+	if [ -n "${SLOW_PID:-}" ]; then
+		kill "$SLOW_PID" 2>/dev/null || true
+		wait "$SLOW_PID" 2>/dev/null || true
+	fi
 	dns_server_stop
 	silent_server_stop
 	common_teardown
@@ -117,6 +121,32 @@ spf() {
 	    --resolver "127.0.0.1:$SILENT_PORT" --ip 192.0.2.5 --from bob@example.com
 	assert_equal "$status" 111
 	assert_output "451 4.4.3 SPF temperror for example.com: DNS timeout for example.com"
+}
+
+@test "mg-spf ends a check that outlasts --time-budget as temperror" {
+	# bench/spf-policy.yml needs 6 queries; this server answers each
+	# after 300 ms, so the whole check takes about 1.8 s.
+	port=$(dns_free_port)
+	/usr/bin/python3 "$TOP/tests/spf/suite.py" --serve 127.0.0.1 "$port" \
+	    "$T/count" "$TOP/bench/spf-policy.yml" 300 &
+	SLOW_PID=$!
+	for _ in $(seq 1 50); do [ -s "$T/count" ] && break; sleep 0.1; done
+	slow() {
+		run --separate-stderr mg-spf -H mx.test --cache no \
+		    --resolver "127.0.0.1:$port" --dns-timeout 2000 --ip 192.0.2.5 \
+		    --helo mail.example.net --from alice@bench.example.com "$@"
+	}
+	t0=$(date +%s%N)
+	slow --time-budget 700
+	t1=$(date +%s%N)
+	assert_equal "$status" 111
+	assert_output "451 4.4.3 SPF temperror for bench.example.com: time budget exceeded"
+	[[ "$stderr" == *"spf=mailfrom:temperror"* ]]
+	# Stopped at the first query after 700 ms, not at the end of the chain.
+	[ $(( (t1 - t0) / 1000000 )) -lt 1500 ]
+	slow --time-budget 5000
+	assert_success
+	assert_line --index 0 --partial "Received-SPF: pass ("
 }
 
 @test "mg-spf takes each result's action from its option" {

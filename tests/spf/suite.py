@@ -10,9 +10,10 @@ RFC 7208 drivers).  With --zone, scenarios without TIMEOUT are instead
 written as zone files and checked with --resolver zone:FILE.
 
 Usage: suite.py [--zone] [--only NAME,...] [--known FILE] MG-SPF YAML
-       suite.py --serve ADDR PORT COUNTFILE YAML   (for bench/spf.sh:
-       serve the first scenario's zonedata until killed or 600 s pass,
-       writing the number of queries answered to COUNTFILE)
+       suite.py --serve ADDR PORT COUNTFILE YAML [DELAY_MS]
+       (for bench/spf.sh and the time-budget test: serve the first
+       scenario's zonedata until killed or 600 s pass, writing the number
+       of queries answered to COUNTFILE; each UDP answer waits DELAY_MS)
 Prints one line per test and "SUITE: N passed, M failed of T".  With
 --known, exits 1 unless the failing tests are exactly those listed in
 FILE (one name a line, '#' comments), so a new failure and a newly
@@ -123,8 +124,8 @@ def answer(zone, timeout, wire):
 
 class Server:
     def __init__(self, zone, timeout, addr='127.0.0.1', port=0,
-                 countfile=None):
-        self.zone, self.timeout = zone, timeout
+                 countfile=None, delay=0.0):
+        self.zone, self.timeout, self.delay = zone, timeout, delay
         self.count, self.countfile = 0, countfile
         for _ in range(50):
             self.u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -159,6 +160,8 @@ class Server:
             if r is None:
                 continue
             out = r.to_wire()
+            if self.delay:
+                time.sleep(self.delay)
             if len(out) > 512:
                 r.answer = []
                 r.flags |= dns.flags.TC
@@ -245,10 +248,11 @@ def run_test(prog, resolver, t, receiver):
                                   p.stderr.strip()[-200:]), None
 
 
-def serve(addr, port, countfile, path):
+def serve(addr, port, countfile, path, delay_ms='0'):
     doc = [d for d in yaml.safe_load_all(open(path, 'rb')) if d][0]
     zone, timeout = load_zone(doc.get('zonedata'))
-    srv = Server(zone, timeout, addr, int(port), countfile)
+    srv = Server(zone, timeout, addr, int(port), countfile,
+                 int(delay_ms) / 1000.0)
     srv.counted()
     srv.count = 0
     while time.monotonic() < srv.end:
@@ -259,7 +263,7 @@ def serve(addr, port, countfile, path):
 def main():
     argv = sys.argv[1:]
     if argv and argv[0] == '--serve':
-        return serve(*argv[1:5])
+        return serve(*argv[1:6])
     use_zone, only, known = False, None, None
     while argv and argv[0].startswith('--'):
         o = argv.pop(0)
