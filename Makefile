@@ -34,6 +34,8 @@ build/nocrypto.ld: scripts/nocrypto-ld.sh
 bin/mg-spf: PKGLIBS :=
 bin/mg-spf: LDLIBS = -Wl,-Bstatic -lspf2 -lldns -lbsd -lmd -lgdbm -lresolv -Wl,-Bdynamic
 bin/mg-spf: $(NOCRYPTO)
+# Nothing else: a shared libldns would bring libcrypto's symbols along.
+build/unit/test_nocrypto: LDLIBS =
 build/unit/test_nocrypto: $(NOCRYPTO)
 build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
 
