@@ -11,6 +11,7 @@
 #include "../cmd/mg-spf/check.c"
 #include "../cmd/mg-spf/record.c"
 #include "../cmd/mg-spf/spfdns.c"
+#include "../cmd/mg-spf/match.c"
 #include "../cmd/mg-spf/cache.c"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

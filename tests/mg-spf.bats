@@ -58,7 +58,7 @@ spf() {
 	spf --ip 192.0.2.5 --helo mail.example.com --from bob@example.com
 	assert_success
 	unfold_output
-	assert_line --index 0 'Received-SPF: pass (mx.test: domain of example.com designates 192.0.2.5 as permitted sender) client-ip=192.0.2.5; envelope-from="bob@example.com"; helo="mail.example.com"; receiver=mx.test; identity=mailfrom'
+	assert_line --index 0 'Received-SPF: pass (mx.test: domain of example.com designates 192.0.2.5 as permitted sender) client-ip=192.0.2.5; envelope-from="bob@example.com"; helo="mail.example.com"; receiver=mx.test; identity=mailfrom; mechanism="ip4:192.0.2.0/24"'
 	assert_line --index 1 'Authentication-Results: mx.test; spf=pass smtp.mailfrom=bob@example.com smtp.helo=mail.example.com'
 	[[ "$stderr" == *"decision=accept"*"spf=mailfrom:pass"* ]]
 }
@@ -73,6 +73,38 @@ spf() {
 	spf --ip 198.51.100.10 --from bob@example.com
 	assert_success
 	assert_line --index 0 --partial "Received-SPF: pass"
+}
+
+# mechanism= holds the term that matched, as the record wrote it: an
+# include that matched, the term a redirect= led to, a /0 length (which
+# libspf2 is given rewritten), "default" when none matched.
+@test "mg-spf names the matching term in Received-SPF's mechanism=" {
+	mech() {
+		spf --ip "$1" --from "bob@$2"
+		assert_success
+		unfold_output
+		assert_line --index 0 --regexp "^Received-SPF: $3 .*; mechanism=\"$4\"\$"
+	}
+	mech 198.51.100.7 example.com pass "include:_spf.example.com"
+	mech 198.51.100.7 redir.example.com pass "a:mail.example.com"
+	mech 203.0.113.50 redir.example.com pass "ip4:203.0.113.50"
+	mech 203.0.113.9 redir.example.com softfail "~all"
+	mech 192.0.2.77 cidr0.example.com pass "a:mail.example.com/0"
+	mech 203.0.113.9 neutral.example.com neutral "\\?all"
+	mech 203.0.113.9 d6.example.com neutral "default"
+}
+
+@test "mg-spf --explain traces each term evaluated and the one that matched" {
+	spf -x --ip 198.51.100.10 --from bob@example.com
+	assert_success
+	# In the order evaluated: the include's terms before the include.
+	[[ "$stderr" == *"explain: term example.com: ip4:192.0.2.0/24: no match"*"explain: term _spf.example.com: a:mail.example.com: no match"*"explain: term _spf.example.com: mx:example.com: match, pass"*"explain: term example.com: include:_spf.example.com: match, pass"* ]]
+	[[ "$stderr" != *"term _spf.example.com: ~all"* ]]
+	# Finding the term asks DNS nothing more: each query is traced once.
+	n=$(grep -c "explain: dns " <<< "$stderr")
+	[[ "$stderr" == *"queries=$n "* ]]
+	unfold_output
+	assert_line --index 0 --partial 'mechanism="include:_spf.example.com"'
 }
 
 @test "mg-spf rejects when -all matches, with 550 5.7.23" {

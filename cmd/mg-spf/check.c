@@ -215,6 +215,12 @@ evaluate(struct spf *s, SPF_request_t *req, struct spf_answer *a)
 		a->result = map_result(SPF_response_result(resp));
 		if (SPF_response_reason(resp) == SPF_REASON_DEFAULT)
 			strlcpy(a->mech, "default", sizeof(a->mech));
+		/* Which term matched (match.c); --explain traces them all. */
+		if (SPF_response_reason(resp) == SPF_REASON_MECH &&
+		    s->layer.stop == STOP_NONE)
+			spf_match(s, req, a->domain, a->mech, sizeof(a->mech));
+		else if (s->explain)
+			spf_match(s, req, a->domain, NULL, 0);
 		if (a->result == R_PERMERROR || a->result == R_TEMPERROR)
 			snprintf(a->problem, sizeof(a->problem), "%s",
 			    SPF_strerror(SPF_response_errcode(resp)));
@@ -369,7 +375,17 @@ spf_received(const struct spf *s, const struct spf_answer *a, char *buf,
 {
 	char who[300], com[700], from[LOG_FIELD_MAX + 20];
 	char helo[LOG_FIELD_MAX + 4], dom[LOG_FIELD_MAX + 4];
+	char mech[2 * sizeof(a->mech)];
 	const char *f = s->env.from;
+	size_t i, n = 0;
+
+	/* A term may hold '"' or '\\' (a macro-literal): quoted-pair them. */
+	for (i = 0; a->mech[i] != '\0'; i++) {
+		if (a->mech[i] == '"' || a->mech[i] == '\\')
+			mech[n++] = '\\';
+		mech[n++] = a->mech[i];
+	}
+	mech[n] = '\0';
 
 	log_sanitize(dom, sizeof(dom), a->domain);
 	snprintf(who, sizeof(who), "domain of %s", dom);
@@ -383,8 +399,8 @@ spf_received(const struct spf *s, const struct spf_answer *a, char *buf,
 	    "%s%s%sreceiver=%s; identity=%s%s%s%s",
 	    spf_result_names[a->result], com, s->env.ip_text, from,
 	    helo[0] ? "helo=\"" : "", helo, helo[0] ? "\"; " : "",
-	    s->hostname, a->identity, a->mech[0] ? "; mechanism=" : "",
-	    a->mech[0] ? "\"" : "", a->mech);
-	if (a->mech[0])
+	    s->hostname, a->identity, mech[0] ? "; mechanism=" : "",
+	    mech[0] ? "\"" : "", mech);
+	if (mech[0])
 		strlcat(buf, "\"", len);
 }

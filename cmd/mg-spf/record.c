@@ -357,22 +357,47 @@ cidr0(const char *t, size_t n, int v4, char *buf, size_t len)
 	return 1;
 }
 
+/* Notes in map the mechanism term t (n bytes) just emitted to out. */
+static void
+map_add(struct record_map *map, const char *out, const char *t, size_t n)
+{
+	const char *last;
+
+	if (map == NULL)
+		return;
+	if (map->n >= RECORD_MAP_MAX) {
+		map->full = 1;
+		return;
+	}
+	last = strrchr(out, ' ') + 1;
+	map->t[map->n].orig = t;
+	map->t[map->n].olen = n;
+	map->t[map->n].lib = (size_t)(last - out);
+	map->t[map->n].llen = strlen(last);
+	map->n++;
+}
+
 /*
  * Rewrites a checked record for libspf2's compiler: unknown modifiers
  * go (section 6: they are ignored, libspf2 rejects some), redirect=
  * goes after every mechanism (section 6.1: it applies only when none
  * matched) and goes altogether when there is an "all" (section 5.1),
- * and CIDR lengths of 0 are rewritten (cidr0 above).  0, or -1 when the
- * result does not fit.
+ * and CIDR lengths of 0 are rewritten (cidr0 above).  map, unless NULL,
+ * gets each mechanism (and the redirect) in the order libspf2 compiles
+ * them, as text gave it and as out holds it.  0, or -1 when the result
+ * does not fit.
  */
 int
-record_rewrite(const char *text, int v4, char *out, size_t outlen)
+record_rewrite(const char *text, int v4, char *out, size_t outlen,
+    struct record_map *map)
 {
 	char buf[TERM_MAX + 64];
 	const char *p, *t, *redirect = NULL;
 	size_t n, rn = 0, nl;
 	int has_all = 0, pass, rc;
 
+	if (map != NULL)
+		map->n = map->full = 0;
 	strlcpy(out, "v=spf1", outlen);
 	for (pass = 0; pass < 2; pass++)
 		for (p = text + 6; *(p += strspn(p, " ")) != '\0'; p = t + n) {
@@ -399,9 +424,13 @@ record_rewrite(const char *text, int v4, char *out, size_t outlen)
 				return -1;
 			if (rc == 0 && emit(out, outlen, t, n) == -1)
 				return -1;
+			if (rc != -1)
+				map_add(map, out, t, n);
 		}
-	if (redirect != NULL && !has_all &&
-	    emit(out, outlen, redirect, rn) == -1)
-		return -1;
+	if (redirect != NULL && !has_all) {
+		if (emit(out, outlen, redirect, rn) == -1)
+			return -1;
+		map_add(map, out, redirect, rn);
+	}
 	return 0;
 }

@@ -49,6 +49,21 @@ enum spf_scope { SCOPE_MFROM = 0, SCOPE_HELO, SCOPE_PRA };
  * resolver; the layer counts terms, names and void lookups, keeps a time
  * budget and the smallest TTL seen, and traces queries for --explain.
  */
+/*
+ * One answer the layer gave during a check, kept so match.c can replay
+ * the evaluation term by term without asking DNS again: a lookup's
+ * answer (rr), or a record fetch's outcome (isrec: spfdns_fetch's rc and
+ * the record's text as "v=spf1 ...").
+ */
+struct spfmemo {
+	char		*name;
+	int		 type;
+	int		 isrec;
+	int		 rc;
+	char		*text;
+	SPF_dns_rr_t	*rr;
+};
+
 struct spfdns {
 	struct dns	*dns;
 	int		 explain;
@@ -66,6 +81,12 @@ struct spfdns {
 	SPF_request_t	*req;		/* the request under evaluation */
 	unsigned	 queries;
 	enum spf_scope	 scope;
+	/* match.c: the memo of this check, and replay mode (no counting,
+	   no DNS: answers come from the memo, a miss is TRY_AGAIN). */
+	struct spfmemo	*memo;
+	size_t		 nmemo;
+	int		 replay;
+	const struct spfmemo *first;	/* first record a replay fetched */
 };
 
 /* The outcome of one check_host() (RFC 7208 section 4). */
@@ -107,11 +128,39 @@ int64_t	spfdns_now_ms(void);
 int	spfdns_fetch(struct spfdns *d, SPF_server_t *srv,
 	    SPF_response_t *resp, const char *domain, SPF_record_t **rec,
 	    char *why, size_t whylen);
+/* spfdns_fetch's 0, 1, 2, 3 as libspf2's error codes. */
+SPF_errcode_t spfdns_errcode(int rc);
+
+/* match.c: which term decided, by replaying the check from the memo. */
+void	spfmemo_keep(struct spfdns *d, const char *name, int type,
+	    SPF_dns_rr_t *rr);
+void	spfmemo_keep_record(struct spfdns *d, const char *domain, int rc,
+	    const char *text);
+void	spfmemo_clear(struct spfdns *d);
+SPF_dns_rr_t *spfmemo_answer(SPF_dns_server_t *srv, struct spfdns *d,
+	    const char *name, int type);
+SPF_errcode_t spfmemo_record(struct spfdns *d, SPF_server_t *srv,
+	    SPF_response_t *resp, const char *domain, SPF_record_t **rec);
+void	spf_match(struct spf *s, SPF_request_t *req, const char *domain,
+	    char *out, size_t len);
 
 /* record.c: checks libspf2 does not make (RFC 7208 section 12 ABNF). */
 #define CIDR0_SUFFIX	".cidr0.mailguard.invalid"
 int	record_check(const char *text, char *why, size_t whylen);
-int	record_rewrite(const char *text, int v4, char *out, size_t outlen);
+/* Where each mechanism of a rewritten record came from (match.c). */
+#define RECORD_MAP_MAX	64
+struct record_map {
+	size_t	 n;
+	int	 full;		/* more mechanisms than RECORD_MAP_MAX */
+	struct {
+		const char	*orig;	/* in the record's text */
+		size_t		 olen;
+		size_t		 lib;	/* offset in the rewritten text */
+		size_t		 llen;
+	} t[RECORD_MAP_MAX];
+};
+int	record_rewrite(const char *text, int v4, char *out, size_t outlen,
+	    struct record_map *map);
 int	domain_check(const char *dom);
 int	domain_shape(const char *dom);
 

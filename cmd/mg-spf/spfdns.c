@@ -42,6 +42,7 @@ void
 spfdns_reset(struct spfdns *d, int64_t budget_ms)
 {
 	pending_clear(d);
+	spfmemo_clear(d);
 	d->terms = d->voids = 0;
 	d->stop = STOP_NONE;
 	d->why[0] = '\0';
@@ -288,6 +289,8 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type ns_type,
 	    type != ns_t_ptr && type != ns_t_txt)
 		/* The SPF RR type is gone (RFC 7208 section 3.1). */
 		return answer(srv, domain, type, NO_DATA);
+	if (d->replay)
+		return spfmemo_answer(srv, d, domain, type);
 	if (budget(d) == -1 || classify(d, domain, type, &kind, &c0) == -1)
 		return answer(srv, domain, type, TRY_AGAIN);
 	c0 |= strip_cidr0(domain, name, sizeof(name));
@@ -331,6 +334,7 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type ns_type,
 			pending_set(d, res.names, res.n, 1, 0);
 	}
 	dns_result_free(&res);
+	spfmemo_keep(d, domain, type, rr);
 	return rr;
 }
 
@@ -446,7 +450,7 @@ spfdns_fetch(struct spfdns *d, SPF_server_t *srv, SPF_response_t *resp,
 		} else if (record_check(text, why, whylen) == -1)
 			rc = 3;
 		else if (record_rewrite(text, d->client.v4, lib,
-		    sizeof(lib)) == -1) {
+		    sizeof(lib), NULL) == -1) {
 			snprintf(why, whylen, "record at %s too long", domain);
 			rc = 3;
 		} else if (SPF_record_compile(srv, resp, rec, lib) !=
@@ -460,6 +464,7 @@ spfdns_fetch(struct spfdns *d, SPF_server_t *srv, SPF_response_t *resp,
 		}
 	}
 	dns_result_free(&res);
+	spfmemo_keep_record(d, domain, rc, rc == 0 ? text : NULL);
 	return rc;
 }
 
@@ -475,12 +480,20 @@ layer_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
 	int rc;
 
 	*rec = NULL;
+	if (d->replay)
+		return spfmemo_record(d, srv, resp, req->cur_dom, rec);
 	pending_clear(d);
 	if (budget(d) == -1 || count_term(d, req->cur_dom) == -1)
 		return SPF_E_DNS_ERROR;
 	rc = spfdns_fetch(d, srv, resp, req->cur_dom, rec, why, sizeof(why));
 	if (rc != 0 && d->explain)
 		log_error("explain: %s", why);
+	return spfdns_errcode(rc);
+}
+
+SPF_errcode_t
+spfdns_errcode(int rc)
+{
 	switch (rc) {
 	case 0:
 		return SPF_E_SUCCESS;
@@ -614,7 +627,7 @@ layer_get_exp(SPF_server_t *srv, const char *domain, char **bufp,
 	SPF_errcode_t err = SPF_E_NOT_SPF;
 	SPF_response_t *resp;
 
-	if (d->stop == STOP_NONE && d->req != NULL) {
+	if (d->stop == STOP_NONE && d->req != NULL && !d->replay) {
 		ask(d, domain, ns_t_txt, &res);
 		if (d->explain)
 			log_error("explain: dns %s TXT (exp): %s, %zu "
