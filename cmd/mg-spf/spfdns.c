@@ -546,21 +546,27 @@ put(char *out, size_t *n, size_t cap, char c)
 }
 
 /*
- * One upper-case macro, "%{L...}" (RFC 7208 section 7.3): expanded as
- * its lower-case self and URL-encoded here with upper-case hex (RFC
- * 3986 section 2.1), since libspf2 writes lower-case hex.  Returns the
+ * A macro of an explain-string that libspf2 would write otherwise than
+ * RFC 7208 and its test suite: an upper-case one, "%{L...}" (section
+ * 7.3), is expanded as its lower-case self and URL-encoded here with
+ * upper-case hex (RFC 3986 section 2.1), since libspf2 writes lower-case
+ * hex; and an IPv6 client's "i" gets its nibbles in upper case, as the
+ * suite's v-macro-ip6 test and pyspf write them (libspf2 writes lower
+ * case; in a domain-spec the case is the same to DNS).  Returns the
  * length of the macro in text, or 0 to leave it to libspf2.
  */
 static size_t
-upper_macro(SPF_server_t *srv, struct spfdns *d, const char *text,
+own_macro(SPF_server_t *srv, struct spfdns *d, const char *text,
     char *out, size_t *n, size_t cap)
 {
 	char low[64], *buf = NULL;
 	size_t len = strcspn(text, "}"), blen = 0, i;
 	static const char hex[] = "0123456789ABCDEF";
+	int url = isupper((unsigned char)text[2]);
+	int nibbles = tolower((unsigned char)text[2]) == 'i' && !d->client.v4;
 	unsigned char c;
 
-	if (text[len] != '}' || len + 2 > sizeof(low))
+	if (text[len] != '}' || len + 2 > sizeof(low) || (!url && !nibbles))
 		return 0;
 	snprintf(low, sizeof(low), "%.*s", (int)len + 1, text);
 	low[2] = (char)tolower((unsigned char)low[2]);
@@ -570,7 +576,9 @@ upper_macro(SPF_server_t *srv, struct spfdns *d, const char *text,
 	}
 	for (i = 0; buf != NULL && buf[i] != '\0'; i++) {
 		c = (unsigned char)buf[i];
-		if (isalnum(c) || strchr("-._~", c) != NULL)
+		if (nibbles)
+			c = (unsigned char)toupper(c);
+		if (!url || isalnum(c) || strchr("-._~", c) != NULL)
 			put(out, n, cap, (char)c);
 		else {
 			put(out, n, cap, '%');
@@ -594,8 +602,7 @@ expand_exp(SPF_server_t *srv, struct spfdns *d, const char *text,
 	mtext[0] = '\0';
 	for (i = 0; text[i] != '\0' && n + 4 < sizeof(mtext); i++) {
 		if (text[i] == '%' && text[i + 1] == '{' &&
-		    isupper((unsigned char)text[i + 2]) &&
-		    (used = upper_macro(srv, d, text + i, mtext, &n,
+		    (used = own_macro(srv, d, text + i, mtext, &n,
 		    sizeof(mtext))) > 0) {
 			i += used - 1;
 			continue;

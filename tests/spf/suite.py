@@ -301,7 +301,7 @@ def main():
                 why = 'explanation %r, want %r' % (exp, t['explanation'])
             if why:
                 failed.append(name)
-                print('FAIL %s (%s): %s' % (name, t['spec'], why))
+                print('FAIL %s (%s): %s' % (name, t.get('spec', '-'), why))
             else:
                 passed += 1
                 print('ok   %s' % name)
