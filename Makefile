@@ -45,6 +45,10 @@ build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
 # ldns (and the rest but libc) statically, without libcrypto as above.
 bin/mg-greylist: LDLIBS = -Wl,-Bstatic -lldns -lbsd -lmd -lgdbm -Wl,-Bdynamic
 bin/mg-greylist: $(NOCRYPTO)
+# mg-screen is the first step of every connection: the same, for the same
+# reason (bench/screen.sh).
+bin/mg-screen: LDLIBS = -Wl,-Bstatic -lldns -lbsd -lmd -lgdbm -Wl,-Bdynamic
+bin/mg-screen: $(NOCRYPTO)
 build/fuzz/fuzz_greylist_key: LDLIBS += build/libcommon.a -lbsd -lmd
 build/fuzz/fuzz_greylist_key: cmd/mg-greylist/key.c
 
