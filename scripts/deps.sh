@@ -9,7 +9,8 @@
 
 # Build: compilers, pkg-config and the libraries the programs link.
 BUILD="build-essential gcc clang libclang-rt-14-dev make pkg-config
-    libbsd-dev libgdbm-dev libldns-dev libopendkim-dev libspf2-dev libssl-dev"
+    libbsd-dev libdb5.3-dev libgdbm-dev libldns-dev libopendkim-dev libspf2-dev
+    libssl-dev"
 # Tests: the runner, DNS servers and tools, SMTP pieces, faked time, man lint.
 TEST="bats bats-assert bats-support faketime ldnsutils nsd unbound
     ucspi-tcp swaks mandoc python3"
