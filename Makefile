@@ -18,39 +18,40 @@ DEFS     = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 PKGCFLAGS := $(shell pkg-config --cflags libbsd-overlay ldns 2>/dev/null)
 PKGLIBS   := $(shell pkg-config --libs libbsd-overlay ldns 2>/dev/null)
 LDLIBS  += $(PKGLIBS) -lgdbm
-bin/mg-batv build/fuzz/fuzz_prvs: LDLIBS += -lcrypto
+build/fuzz/fuzz_prvs: LDLIBS += -lcrypto
 bin/mg-wrap: LDLIBS += -lssl -lcrypto
-# ldns drags in the whole shared libcrypto (1 ms of every start) for
-# DNSSEC and TSIG code mailguard never runs.  mg-spf and mg-greylist use
-# no OpenSSL themselves: they link libldns statically and, instead of
-# libcrypto, build/nocrypto.ld, which points ldns's OpenSSL references at
-# libcommon/nocrypto.c.  libspf2, libbsd, libmd, libgdbm and libresolv
-# are linked statically too: each shared library mapped and relocated
-# cost 0.05-0.1 ms of a 3.5 ms check (bench/spf.sh).
+build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
+build/unit/test_dkcanon build/fuzz/fuzz_dkcanon: LDLIBS += -lcrypto
+
+# How the checking programs link.  Each runs as one short process per
+# connection, recipient or message, so its start-up counts: every shared
+# library mapped and relocated costs 0.05-0.1 ms, a shared libcrypto
+# about 1 ms.  So they link their libraries statically, all but libc
+# (and Berkeley DB, which only libopendkim's cache code names).  ldns
+# names OpenSSL from DNSSEC and TSIG code mailguard never runs: programs
+# that use no OpenSSL themselves link, instead of libcrypto,
+# build/nocrypto.ld, which points those names at libcommon/nocrypto.c.
+# mg-wrap and mg-opensmtpd live as long as a session or the server, and
+# keep OpenSSL shared; unit tests and fuzzers link the shared libraries.
+# Measured with bench/screen.sh, spf.sh, dkim.sh, greylist.sh, wrap.sh.
+STATIC   = -Wl,-Bstatic
+DYNAMIC  = -Wl,-Bdynamic
+BASELIBS = -lbsd -lmd -lgdbm
 NOCRYPTO := build/nocrypto.ld build/libcommon/nocrypto.o
 build/nocrypto.ld: scripts/nocrypto-ld.sh
 	@mkdir -p $(@D)
 	sh scripts/nocrypto-ld.sh > $@.tmp && mv $@.tmp $@
-bin/mg-spf: PKGLIBS :=
-bin/mg-spf: LDLIBS = -Wl,-Bstatic -lspf2 -lldns -lbsd -lmd -lgdbm -lresolv -Wl,-Bdynamic
-bin/mg-spf: $(NOCRYPTO)
+NOCRYPTO_PROGS := bin/mg-screen bin/mg-greylist bin/mg-relaycheck bin/mg-tarpit
+$(NOCRYPTO_PROGS): LDLIBS = $(STATIC) -lldns $(BASELIBS) $(DYNAMIC)
+$(NOCRYPTO_PROGS) bin/mg-spf: $(NOCRYPTO)
+bin/mg-spf: LDLIBS = $(STATIC) -lspf2 -lldns $(BASELIBS) -lresolv $(DYNAMIC)
+bin/mg-batv: LDLIBS = $(STATIC) -lcrypto $(BASELIBS) $(DYNAMIC)
+bin/mg-dkim-sign: LDLIBS = $(STATIC) -lldns -lcrypto $(BASELIBS) $(DYNAMIC)
+bin/mg-dkim-verify: LDLIBS = $(STATIC) -lopendkim -lldns -lcrypto $(BASELIBS) \
+    -lresolv $(DYNAMIC) -ldb
 # Nothing else: a shared libldns would bring libcrypto's symbols along.
 build/unit/test_nocrypto: LDLIBS =
 build/unit/test_nocrypto: $(NOCRYPTO)
-build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
-
-# Per-program libraries.  mg-greylist runs once per recipient and must
-# start in well under a millisecond: loading libldns and libcrypto
-# dynamically costs over 1 ms of relocations per process, so it links
-# ldns (and the rest but libc) statically, without libcrypto as above.
-bin/mg-greylist: LDLIBS = -Wl,-Bstatic -lldns -lbsd -lmd -lgdbm -Wl,-Bdynamic
-bin/mg-greylist: $(NOCRYPTO)
-# mg-screen is the first step of every connection: the same, for the same
-# reason (bench/screen.sh).
-bin/mg-screen: LDLIBS = -Wl,-Bstatic -lldns -lbsd -lmd -lgdbm -Wl,-Bdynamic
-bin/mg-screen: $(NOCRYPTO)
-build/fuzz/fuzz_greylist_key: LDLIBS += build/libcommon.a -lbsd -lmd
-build/fuzz/fuzz_greylist_key: cmd/mg-greylist/key.c
 
 # The rules above name no goal: `make' alone builds the programs.
 .DEFAULT_GOAL := all
@@ -73,16 +74,6 @@ BINS     := $(PROGS:%=bin/%)
 
 all: $(BINS)
 
-# A verification per incoming message: libopendkim, ldns and libcrypto
-# linked statically save the 1 ms their shared objects cost each start
-# (bench/wrap.sh); Berkeley DB, which libopendkim's cache code names,
-# stays shared.
-bin/mg-dkim-verify: PKGLIBS :=
-bin/mg-dkim-verify: LDLIBS = -Wl,-Bstatic -lopendkim -lldns -lcrypto -lbsd -lmd -lgdbm -lresolv -Wl,-Bdynamic -ldb
-# A signature per outgoing message: libcrypto linked statically saves the
-# 0.8 ms its relocations cost each start (bench/dkim.sh, 10 KB).
-bin/mg-dkim-sign: PKGLIBS := -lbsd -Wl,-Bstatic -lldns -lcrypto -Wl,-Bdynamic
-build/unit/test_dkcanon build/fuzz/fuzz_dkcanon: LDLIBS += -lcrypto
 
 # Objects are rebuilt whenever the compiler or its flags change (SANITIZE=1,
 # WERROR=1, make fuzz), so bin/ never mixes objects from two builds.
