@@ -21,6 +21,8 @@ LDLIBS  += $(PKGLIBS) -lgdbm
 build/fuzz/fuzz_prvs: LDLIBS += -lcrypto
 bin/mg-wrap: LDLIBS += -lssl -lcrypto
 build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
+build/fuzz/fuzz_greylist_key: LDLIBS += -lmd
+build/fuzz/fuzz_greylist_key: cmd/mg-greylist/key.c
 build/unit/test_dkcanon build/fuzz/fuzz_dkcanon: LDLIBS += -lcrypto
 
 # How the checking programs link.  Each runs as one short process per
@@ -120,7 +122,8 @@ fuzz:
 fuzzers: $(FUZZERS)
 build/fuzz/%: fuzz/%.c build/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(filter %.a,$^) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	    $(filter-out $<,$(filter %.c,$^)) $(filter %.a,$^) $(LDLIBS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
