@@ -52,6 +52,36 @@ dyn_conf_defaults(struct dyn_conf *c)
 	c->v6_prefix = 64;
 }
 
+void
+dyn_opts_defaults(struct dyn_opts *o)
+{
+	struct dyn_conf c;
+
+	dyn_conf_defaults(&c);
+	memset(o, 0, sizeof(*o));
+	o->block = c.block;
+	o->max_block = c.max_block;
+	o->memory = c.memory;
+	o->factor = c.factor;
+	o->v4 = c.v4_prefix;
+	o->v6 = c.v6_prefix;
+}
+
+int
+dyn_opts_load(const struct dyn_opts *o, struct dyn_conf *c,
+    struct dyn_rule **rules, struct mgerr *e)
+{
+	dyn_conf_defaults(c);
+	c->block = o->block;
+	c->max_block = o->max_block;
+	c->memory = o->memory;
+	c->factor = (unsigned)o->factor;
+	c->v4_prefix = (unsigned)o->v4;
+	c->v6_prefix = (unsigned)o->v6;
+	return dyn_rules_load(c, (const char *const *)o->rules.v, o->rules.n,
+	    rules, e);
+}
+
 static int
 event_ok(const char *s, size_t n)
 {

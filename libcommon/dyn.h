@@ -33,6 +33,7 @@
 
 #include "err.h"
 #include "ip.h"
+#include "opt.h"
 #include "state.h"
 
 #define DYN_RING	64		/* event times kept per counter */
@@ -78,6 +79,37 @@ struct dyn_entry {
 
 /* Fills c with the defaults above and no rules. */
 void	dyn_conf_defaults(struct dyn_conf *c);
+
+/*
+ * The options of the dynamic screen that mg-screen, mg-relaycheck,
+ * mg-wrap and mg-opensmtpd share, as opt.h reads them: a program holds
+ * a struct dyn_opts, puts DYN_OPTIONS(it) in its option table, sets the
+ * defaults with dyn_opts_defaults and makes its dyn_conf with
+ * dyn_opts_load.  See mailguard.conf(5).
+ */
+struct dyn_opts {
+	int64_t		 block, max_block, memory;	/* OPT_DURATION */
+	long long	 factor, v4, v6;		/* OPT_NUM */
+	struct opt_list	 rules;		/* --dyn-rule texts */
+};
+#define DYN_OPTIONS(o)							\
+	{ "dyn-block", 0, OPT_DURATION, &(o).block, 1, 365 * 86400, "time" }, \
+	{ "dyn-factor", 0, OPT_NUM, &(o).factor, 1, 100, "n" },		\
+	{ "dyn-max-block", 0, OPT_DURATION, &(o).max_block, 1,		\
+	    3650 * 86400LL, "time" },					\
+	{ "dyn-memory", 0, OPT_DURATION, &(o).memory, 1, 3650 * 86400LL,	\
+	    "time" },							\
+	{ "dyn-rule", 0, OPT_LIST, &(o).rules, 0, 0, "event:n/time" },	\
+	{ "dyn-v4-prefix", 0, OPT_NUM, &(o).v4, 8, 32, "bits" },	\
+	{ "dyn-v6-prefix", 0, OPT_NUM, &(o).v6, 16, 128, "bits" }
+/* Sets o to dyn_conf_defaults' values and no rules. */
+void	dyn_opts_defaults(struct dyn_opts *o);
+/*
+ * Makes c from o, its rules parsed into a new array (*rules, freed by the
+ * caller) as dyn_rules_load does.  0, or -1 and e set.
+ */
+int	dyn_opts_load(const struct dyn_opts *o, struct dyn_conf *c,
+	    struct dyn_rule **rules, struct mgerr *e);
 /*
  * Parses "EVENT:COUNT/WINDOW" such as "auth-fail:5/10m": EVENT of
  * [a-z0-9-], 1 to 31 characters; COUNT 1..64; WINDOW a duration (s, m,

@@ -35,14 +35,8 @@ static const struct opt options[] = {
 	{ "chain", 'C', OPT_STR, &O.chain_file, 0, 0, "file" },
 	{ "config", 'c', OPT_CONFIG, NULL, 0, 0, "file" },
 	{ "dkim-sign", 0, OPT_STR, &O.dkim_sign, 0, 0, "command" },
-	{ "dyn-block", 0, OPT_DURATION, &O.dyn_block, 1, 365 * 86400, "time" },
-	{ "dyn-factor", 0, OPT_NUM, &O.dyn_factor, 1, 100, "n" },
-	{ "dyn-max-block", 0, OPT_DURATION, &O.dyn_max_block, 1, 3650 * 86400LL, "time" },
-	{ "dyn-memory", 0, OPT_DURATION, &O.dyn_memory, 1, 3650 * 86400LL, "time" },
+	DYN_OPTIONS(O.dyn_opts),
 	{ "dyn-record", 0, OPT_LIST, &O.dyn_record, 0, 0, "event" },
-	{ "dyn-rule", 0, OPT_LIST, &O.dyn_rules_text, 0, 0, "event:n/time" },
-	{ "dyn-v4-prefix", 0, OPT_NUM, &O.dyn_v4, 8, 32, "bits" },
-	{ "dyn-v6-prefix", 0, OPT_NUM, &O.dyn_v6, 16, 128, "bits" },
 	{ "hostname", 'H', OPT_STR, &O.hostname, 0, 0, "name" },
 	{ "lock-timeout", 0, OPT_NUM, &O.lock_timeout, 0, 60000, "ms" },
 	{ "outbound", 0, OPT_STR, &outbound_text, 0, 0, "auth|all|none" },
@@ -71,12 +65,7 @@ set_defaults(struct osmtpd *o)
 	o->relayclient = "";
 	o->step_timeout = 30;
 	o->lock_timeout = 2000;
-	o->dyn_block = 3600;
-	o->dyn_max_block = 7 * 86400;
-	o->dyn_memory = 30 * 86400;
-	o->dyn_factor = 2;
-	o->dyn_v4 = 32;
-	o->dyn_v6 = 64;
+	dyn_opts_defaults(&o->dyn_opts);
 	o->proto_minor = 6;
 	o->cut_lines = 1;
 }

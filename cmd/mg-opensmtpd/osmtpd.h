@@ -97,9 +97,8 @@ struct osmtpd {
 	long long	 lock_timeout;
 	int		 outbound;	/* enum os_outbound */
 	int		 add_headers;
-	struct opt_list	 dyn_rules_text, dyn_record;
-	int64_t		 dyn_block, dyn_max_block, dyn_memory;
-	long long	 dyn_factor, dyn_v4, dyn_v6;
+	struct opt_list	 dyn_record;
+	struct dyn_opts	 dyn_opts;
 
 	/* Acquired. */
 	struct chain	 chain;

@@ -362,15 +362,7 @@ report(struct osmtpd *o, char **f, size_t nf, int minor)
 int
 setup_dyn(struct osmtpd *o, struct mgerr *e)
 {
-	dyn_conf_defaults(&o->dyn);
-	o->dyn.block = o->dyn_block;
-	o->dyn.max_block = o->dyn_max_block;
-	o->dyn.memory = o->dyn_memory;
-	o->dyn.factor = (unsigned)o->dyn_factor;
-	o->dyn.v4_prefix = (unsigned)o->dyn_v4;
-	o->dyn.v6_prefix = (unsigned)o->dyn_v6;
-	return dyn_rules_load(&o->dyn, o->dyn_rules_text.v,
-	    o->dyn_rules_text.n, &o->rules, e);
+	return dyn_opts_load(&o->dyn_opts, &o->dyn, &o->rules, e);
 }
 
 static int

@@ -25,13 +25,7 @@ static const struct opt options[] = {
 	{ "auth-match", 0, OPT_STR, &R.auth_match, 0, 0, "off|address|domain" },
 	{ "auth-role-senders", 0, OPT_BOOL, &R.auth_roles, 0, 0, "yes|no" },
 	{ "config", 'c', OPT_CONFIG, NULL, 0, 0, "file" },
-	{ "dyn-block", 0, OPT_DURATION, &R.dyn_block, 1, 365 * 86400, "time" },
-	{ "dyn-factor", 0, OPT_NUM, &R.dyn_factor, 1, 100, "n" },
-	{ "dyn-max-block", 0, OPT_DURATION, &R.dyn_max_block, 1, 3650 * 86400LL, "time" },
-	{ "dyn-memory", 0, OPT_DURATION, &R.dyn_memory, 1, 3650 * 86400LL, "time" },
-	{ "dyn-rule", 0, OPT_LIST, &R.dyn_rules_text, 0, 0, "event:n/time" },
-	{ "dyn-v4-prefix", 0, OPT_NUM, &R.dyn_v4, 8, 32, "bits" },
-	{ "dyn-v6-prefix", 0, OPT_NUM, &R.dyn_v6, 16, 128, "bits" },
+	DYN_OPTIONS(R.dyn_opts),
 	{ "explain", 'x', OPT_FLAG, &R.explain, 0, 0, NULL },
 	{ "hostname", 'H', OPT_STR, &R.hostname, 0, 0, "name" },
 	{ "local-domains", 'l', OPT_STR, &R.local_file, 0, 0, "file" },
@@ -103,12 +97,7 @@ set_defaults(struct relay *r)
 	r->shield_auth = r->shield_trusted = r->shield_relay = 1;
 	r->pop_age = 15 * 60;
 	r->pop_ok = -1;
-	r->dyn_block = 3600;
-	r->dyn_max_block = 7 * 86400;
-	r->dyn_memory = 30 * 86400;
-	r->dyn_factor = 2;
-	r->dyn_v4 = 32;
-	r->dyn_v6 = 64;
+	dyn_opts_defaults(&r->dyn_opts);
 }
 
 /* The option-table entry a command-line word names (getopt_long takes

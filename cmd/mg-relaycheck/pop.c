@@ -282,21 +282,6 @@ cmd_pop_expire(struct relay *r, int argc, char **argv)
 	return 0;
 }
 
-static int
-dyn_conf_load(struct relay *r, struct dyn_conf *c, struct dyn_rule **rules,
-    struct mgerr *e)
-{
-	dyn_conf_defaults(c);
-	c->block = r->dyn_block;
-	c->max_block = r->dyn_max_block;
-	c->memory = r->dyn_memory;
-	c->factor = (unsigned)r->dyn_factor;
-	c->v4_prefix = (unsigned)r->dyn_v4;
-	c->v6_prefix = (unsigned)r->dyn_v6;
-	return dyn_rules_load(c, r->dyn_rules_text.v, r->dyn_rules_text.n,
-	    rules, e);
-}
-
 void
 record_unknown(struct relay *r)
 {
@@ -310,7 +295,7 @@ record_unknown(struct relay *r)
 
 	if (!r->env.have_ip)
 		return;
-	if (dyn_conf_load(r, &c, &rules, &e) == 0 &&
+	if (dyn_opts_load(&r->dyn_opts, &c, &rules, &e) == 0 &&
 	    (st = open_store(r, "dynamic", STATE_RDWR, &e)) != NULL) {
 		rc = dyn_record(st, &c, &r->env.ip, "unknown-rcpt", r->now,
 		    &b, &e);

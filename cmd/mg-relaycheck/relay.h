@@ -78,9 +78,7 @@ struct relay {
 	const char	*pop_user;	/* pop-record --user */
 
 	/* Dynamic screen settings, for the unknown-rcpt event. */
-	struct opt_list	 dyn_rules_text;
-	int64_t		 dyn_block, dyn_max_block, dyn_memory;
-	long long	 dyn_factor, dyn_v4, dyn_v6;
+	struct dyn_opts	 dyn_opts;
 
 	/* Acquired before the checks run. */
 	struct domset	 local;

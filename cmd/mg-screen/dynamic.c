@@ -14,15 +14,7 @@
 int
 dyn_setup(struct screen *s, struct mgerr *e)
 {
-	dyn_conf_defaults(&s->dyn);
-	s->dyn.block = s->dyn_block;
-	s->dyn.max_block = s->dyn_max_block;
-	s->dyn.memory = s->dyn_memory;
-	s->dyn.factor = (unsigned)s->dyn_factor;
-	s->dyn.v4_prefix = (unsigned)s->dyn_v4;
-	s->dyn.v6_prefix = (unsigned)s->dyn_v6;
-	return dyn_rules_load(&s->dyn, s->dyn_rules_text.v,
-	    s->dyn_rules_text.n, &s->rules, e);
+	return dyn_opts_load(&s->dyn_opts, &s->dyn, &s->rules, e);
 }
 
 static struct state *
@@ -222,7 +214,7 @@ cmd_block(struct screen *s, int argc, char **argv)
 	struct state *st;
 	struct cidr net;
 	struct mgerr e;
-	int64_t len = s->block_for ? s->block_for : s->dyn_block;
+	int64_t len = s->block_for ? s->block_for : s->dyn_opts.block;
 	const char *reason = s->block_reason ? s->block_reason :
 	    "blocked by hand";
 	char text[CIDR_STRLEN];

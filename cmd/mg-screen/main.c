@@ -27,14 +27,8 @@ static const struct opt options[] = {
 	{ "config", 'c', OPT_CONFIG, NULL, 0, 0, "file" },
 	{ "dns-timeout", 0, OPT_NUM, &S.dns_timeout, 10, 60000, "ms" },
 	{ "dyn-action", 0, OPT_ACTION, &S.dyn_action, 0, 0, "action" },
-	{ "dyn-block", 0, OPT_DURATION, &S.dyn_block, 1, 365 * 86400, "time" },
-	{ "dyn-factor", 0, OPT_NUM, &S.dyn_factor, 1, 100, "n" },
-	{ "dyn-max-block", 0, OPT_DURATION, &S.dyn_max_block, 1, 3650 * 86400LL, "time" },
-	{ "dyn-memory", 0, OPT_DURATION, &S.dyn_memory, 1, 3650 * 86400LL, "time" },
+	DYN_OPTIONS(S.dyn_opts),
 	{ "dyn-record", 0, OPT_LIST, &S.dyn_record, 0, 0, "event" },
-	{ "dyn-rule", 0, OPT_LIST, &S.dyn_rules_text, 0, 0, "event:n/time" },
-	{ "dyn-v4-prefix", 0, OPT_NUM, &S.dyn_v4, 8, 32, "bits" },
-	{ "dyn-v6-prefix", 0, OPT_NUM, &S.dyn_v6, 16, 128, "bits" },
 	{ "exempt-auth", 0, OPT_BOOL, &S.exempt_auth, 0, 0, "yes|no" },
 	{ "exempt-relayclient", 0, OPT_BOOL, &S.exempt_relay, 0, 0, "yes|no" },
 	{ "explain", 'x', OPT_FLAG, &S.explain, 0, 0, NULL },
@@ -131,12 +125,7 @@ set_defaults(struct screen *s)
 	s->ip_action = s->host_action = s->blacklist_action = ACT_REJECT;
 	s->dyn_action = ACT_OFF;
 	s->ip_default = "allow";
-	s->dyn_block = 3600;
-	s->dyn_max_block = 7 * 86400;
-	s->dyn_memory = 30 * 86400;
-	s->dyn_factor = 2;
-	s->dyn_v4 = 32;
-	s->dyn_v6 = 64;
+	dyn_opts_defaults(&s->dyn_opts);
 }
 
 /* Opens one list; a warning from the compiler is logged, not fatal. */

@@ -37,9 +37,8 @@ struct screen {
 	struct opt_list	 local_ips;
 
 	int		 dyn_action;
-	struct opt_list	 dyn_rules_text, dyn_record;
-	int64_t		 dyn_block, dyn_max_block, dyn_memory;
-	long long	 dyn_factor, dyn_v4, dyn_v6;
+	struct opt_list	 dyn_record;
+	struct dyn_opts	 dyn_opts;
 	int64_t		 block_for;	/* block --for */
 	const char	*block_reason;	/* block --reason */
 

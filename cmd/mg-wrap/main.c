@@ -29,14 +29,8 @@ static const struct opt options[] = {
 	{ "config", 'c', OPT_CONFIG, NULL, 0, 0, "file" },
 	{ "databytes", 0, OPT_NUM, &W.databytes, 0, 1LL << 40, "bytes" },
 	{ "dyn-action", 0, OPT_ACTION, &W.dyn_action, 0, 0, "action" },
-	{ "dyn-block", 0, OPT_DURATION, &W.dyn_block, 1, 365 * 86400, "time" },
-	{ "dyn-factor", 0, OPT_NUM, &W.dyn_factor, 1, 100, "n" },
-	{ "dyn-max-block", 0, OPT_DURATION, &W.dyn_max_block, 1, 3650 * 86400LL, "time" },
-	{ "dyn-memory", 0, OPT_DURATION, &W.dyn_memory, 1, 3650 * 86400LL, "time" },
+	DYN_OPTIONS(W.dyn_opts),
 	{ "dyn-record", 0, OPT_LIST, &W.dyn_record, 0, 0, "event" },
-	{ "dyn-rule", 0, OPT_LIST, &W.dyn_rules_text, 0, 0, "event:n/time" },
-	{ "dyn-v4-prefix", 0, OPT_NUM, &W.dyn_v4, 8, 32, "bits" },
-	{ "dyn-v6-prefix", 0, OPT_NUM, &W.dyn_v6, 16, 128, "bits" },
 	{ "greet-delay", 0, OPT_DURATION, &W.greet_delay, 0, 300, "time" },
 	{ "hostname", 'H', OPT_STR, &W.hostname, 0, 0, "name" },
 	{ "idle-timeout", 0, OPT_DURATION, &W.idle_timeout, 1, 3600, "time" },
@@ -92,12 +86,7 @@ set_defaults(struct wrap *w)
 	w->max_rcpt = 100;		/* RFC 5321 section 4.5.3.1.8 */
 	w->lock_timeout = 2000;
 	w->dyn_action = ACT_DEFER;
-	w->dyn_block = 3600;
-	w->dyn_max_block = 7 * 86400;
-	w->dyn_memory = 30 * 86400;
-	w->dyn_factor = 2;
-	w->dyn_v4 = 32;
-	w->dyn_v6 = 64;
+	dyn_opts_defaults(&w->dyn_opts);
 	w->spid = -1;
 	w->sin = w->sout = -1;
 	w->in = 0;

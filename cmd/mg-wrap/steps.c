@@ -142,15 +142,7 @@ run_stage(struct wrap *w, enum chain_stage st, int spool)
 int
 setup_dyn(struct wrap *w, struct mgerr *e)
 {
-	dyn_conf_defaults(&w->dyn);
-	w->dyn.block = w->dyn_block;
-	w->dyn.max_block = w->dyn_max_block;
-	w->dyn.memory = w->dyn_memory;
-	w->dyn.factor = (unsigned)w->dyn_factor;
-	w->dyn.v4_prefix = (unsigned)w->dyn_v4;
-	w->dyn.v6_prefix = (unsigned)w->dyn_v6;
-	return dyn_rules_load(&w->dyn, w->dyn_rules_text.v,
-	    w->dyn_rules_text.n, &w->rules, e);
+	return dyn_opts_load(&w->dyn_opts, &w->dyn, &w->rules, e);
 }
 
 static int

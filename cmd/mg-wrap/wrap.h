@@ -38,9 +38,8 @@ struct wrap {
 	long long	 lock_timeout;
 	int		 auth_plain_ok, smtps, qmail_queue, wait_rcpt;
 	int		 dyn_action;
-	struct opt_list	 dyn_rules_text, dyn_record;
-	int64_t		 dyn_block, dyn_max_block, dyn_memory;
-	long long	 dyn_factor, dyn_v4, dyn_v6;
+	struct opt_list	 dyn_record;
+	struct dyn_opts	 dyn_opts;
 	char		**server_argv;
 
 	/* Acquired. */

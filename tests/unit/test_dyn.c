@@ -421,9 +421,54 @@ test_rules_load(void)
 	T_INT(c.nrules, 0);
 }
 
+/* The shared --dyn-* options: their defaults and the dyn_conf they make. */
+static void
+test_opts(void)
+{
+	const char *text[] = { "rset:3/1h" };
+	struct dyn_opts o;
+	struct dyn_conf c, d;
+	struct dyn_rule *rules;
+	struct opt tab[] = { DYN_OPTIONS(o), OPT_END };
+	struct mgerr e;
+	size_t i, n;
+
+	for (n = 0; tab[n].name != NULL; n++)
+		T_OK(strncmp(tab[n].name, "dyn-", 4) == 0);
+	T_INT(n, 7);
+	dyn_opts_defaults(&o);
+	T_OK(dyn_opts_load(&o, &c, &rules, &e) == 0);
+	free(rules);
+	dyn_conf_defaults(&d);
+	T_INT(c.block, d.block);
+	T_INT(c.max_block, d.max_block);
+	T_INT(c.memory, d.memory);
+	T_INT(c.factor, d.factor);
+	T_INT(c.v4_prefix, d.v4_prefix);
+	T_INT(c.v6_prefix, d.v6_prefix);
+	T_INT(c.nrules, 0);
+	o.block = 60;
+	o.factor = 3;
+	o.v4 = 24;
+	o.rules.v = text;
+	o.rules.n = 1;
+	T_OK(dyn_opts_load(&o, &c, &rules, &e) == 0);
+	T_INT(c.block, 60);
+	T_INT(c.factor, 3);
+	T_INT(c.v4_prefix, 24);
+	T_INT(c.nrules, 1);
+	T_STR(c.rules[0].event, "rset");
+	T_INT(c.rules[0].window, 3600);
+	free(rules);
+	for (i = 0; i < n; i++)
+		if (strcmp(tab[i].name, "dyn-rule") == 0)
+			T_OK(tab[i].dst == &o.rules);
+}
+
 int
 main(void)
 {
+	test_opts();
 	test_rules_load();
 	strlcpy(dir, "/tmp/mg-dyn-XXXXXX", sizeof(dir));
 	if (mkdtemp(dir) == NULL) {
