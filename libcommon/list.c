@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "list_impl.h"
+#include "log.h"
 #include "pat.h"
 
 #define RACY_SEC	2	/* coarser than any file system's mtime clock */
@@ -408,6 +409,21 @@ list_compile(const char *path, struct mgerr *e)
 	list_close(l);
 	src_close(&s);
 	return n;
+}
+
+int
+list_load(const char *path, int compile, struct list **l, struct mgerr *e)
+{
+	char warn[256] = "";
+
+	*l = NULL;
+	if (path == NULL)
+		return 0;
+	if ((*l = list_open(path, compile, warn, sizeof(warn), e)) == NULL)
+		return -1;
+	if (warn[0] != '\0')
+		log_warn("%s", warn);
+	return 0;
 }
 
 void

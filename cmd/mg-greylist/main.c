@@ -89,21 +89,6 @@ set_defaults(struct grey *g)
 	g->compile = 1;
 }
 
-static int
-open_list(struct grey *g, const char *path, struct list **l,
-    struct mgerr *e)
-{
-	char warn[256] = "";
-
-	if (path == NULL)
-		return 0;
-	if ((*l = list_open(path, g->compile, warn, sizeof(warn), e)) == NULL)
-		return -1;
-	if (warn[0] != '\0')
-		log_warn("%s", warn);
-	return 0;
-}
-
 /* Validates the settings and opens the lists.  0, or -1 and e set. */
 static int
 acquire(struct grey *g, struct mgerr *e)
@@ -126,9 +111,9 @@ acquire(struct grey *g, struct mgerr *e)
 	}
 	if (env_load(&g->env, e) == -1)
 		return -1;
-	if (open_list(g, g->client_wl, &g->clients, e) == -1 ||
-	    open_list(g, g->sender_wl, &g->senders, e) == -1 ||
-	    open_list(g, g->rcpt_wl, &g->rcpts, e) == -1)
+	if (list_load(g->client_wl, g->compile, &g->clients, e) == -1 ||
+	    list_load(g->sender_wl, g->compile, &g->senders, e) == -1 ||
+	    list_load(g->rcpt_wl, g->compile, &g->rcpts, e) == -1)
 		return -1;
 	return 0;
 }

@@ -175,8 +175,6 @@ load_domains(struct relay *r, struct mgerr *e)
 static int
 acquire(struct relay *r, struct mgerr *e)
 {
-	char warn[256] = "";
-
 	if (strcmp(r->auth_match, "off") != 0 &&
 	    strcmp(r->auth_match, "address") != 0 &&
 	    strcmp(r->auth_match, "domain") != 0) {
@@ -197,14 +195,9 @@ acquire(struct relay *r, struct mgerr *e)
 	if (r->shield_file != NULL && shield_load(&r->shields,
 	    r->shield_file, e) == -1)
 		return -1;
-	if (r->trusted_file != NULL && (r->trusted = list_open(
-	    r->trusted_file, 0, warn, sizeof(warn), e)) == NULL)
+	if (list_load(r->trusted_file, 0, &r->trusted, e) == -1 ||
+	    list_load(r->valid_file, 1, &r->valid, e) == -1)
 		return -1;
-	if (r->valid_file != NULL && (r->valid = list_open(r->valid_file, 1,
-	    warn, sizeof(warn), e)) == NULL)
-		return -1;
-	if (warn[0] != '\0')
-		log_warn("%s", warn);
 	r->is_trusted = r->trusted != NULL && r->env.have_ip &&
 	    list_match_ip(r->trusted, &r->env.ip, NULL);
 	return 0;

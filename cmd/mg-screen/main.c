@@ -133,15 +133,10 @@ static int
 open_list(struct screen *s, const char *path, struct list **l,
     struct mgerr *e)
 {
-	char warn[256] = "";
-
-	if (path == NULL)
-		return 0;
-	if ((*l = list_open(path, s->compile, warn, sizeof(warn), e)) == NULL)
+	if (list_load(path, s->compile, l, e) == -1)
 		return -1;
-	if (warn[0] != '\0')
-		log_warn("%s", warn);
-	explain(s, "list %s: %zu entries%s", path, list_count(*l),
+	if (*l != NULL)
+		explain(s, "list %s: %zu entries%s", path, list_count(*l),
 	    list_is_compiled(*l) ? ", compiled" : "");
 	return 0;
 }

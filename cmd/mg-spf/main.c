@@ -92,15 +92,10 @@ static int
 open_list(const struct spf *s, const char *path, struct list **l,
     struct mgerr *e)
 {
-	char warn[256] = "";
-
-	if (path == NULL)
-		return 0;
-	if ((*l = list_open(path, 1, warn, sizeof(warn), e)) == NULL)
+	if (list_load(path, 1, l, e) == -1)
 		return -1;
-	if (warn[0] != '\0')
-		log_warn("%s", warn);
-	spf_explain(s, "list %s: %zu entries", path, list_count(*l));
+	if (*l != NULL)
+		spf_explain(s, "list %s: %zu entries", path, list_count(*l));
 	return 0;
 }
 

@@ -187,7 +187,6 @@ static const char *
 exempt(struct tarpit *t, struct mgerr *e)
 {
 	struct list *l;
-	char warn[256];
 	const char *why = NULL;
 
 	if (t->exempt_auth && t->env.auth_user != NULL)
@@ -196,7 +195,7 @@ exempt(struct tarpit *t, struct mgerr *e)
 		return "relayclient";
 	if (t->whitelist == NULL)
 		return NULL;
-	if ((l = list_open(t->whitelist, 1, warn, sizeof(warn), e)) == NULL)
+	if (list_load(t->whitelist, 1, &l, e) == -1)
 		return "";
 	if ((t->env.have_ip && list_match_ip(l, &t->env.ip, NULL)) ||
 	    (t->env.host != NULL && list_match_host(l, t->env.host, NULL)))

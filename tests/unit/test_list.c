@@ -667,6 +667,27 @@ cleanup(void)
 	rmdir(dir);
 }
 
+/* list_load: no path opens nothing; a bad file is an error. */
+static void
+test_load(void)
+{
+	struct mgerr e;
+	struct list *l = (struct list *)&e;
+	struct ipaddr ip;
+
+	T_INT(list_load(NULL, 1, &l, &e), 0);
+	T_OK(l == NULL);
+	write_file(path, "192.0.2.0/24\n");
+	unlink(mgc);
+	T_INT(list_load(path, 0, &l, &e), 0);
+	T_OK(l != NULL && ip_parse("192.0.2.9", &ip, &e) == 0 &&
+	    list_match_ip(l, &ip, NULL));
+	list_close(l);
+	write_file(path, "192.0.2.0/99\n");
+	T_INT(list_load(path, 0, &l, &e), -1);
+	T_OK(l == NULL && strstr(e.msg, ":1:") != NULL);
+}
+
 int
 main(void)
 {
@@ -687,6 +708,7 @@ main(void)
 	test_corrupt();
 	test_readonly();
 	test_big();
+	test_load();
 	cleanup();
 	return t_done("test_list");
 }
