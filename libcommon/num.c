@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "num.h"
 
@@ -132,4 +133,17 @@ num_format_duration(int64_t secs, char *buf, unsigned long len)
 		}
 	}
 	snprintf(buf, len, "%llds", (long long)secs);
+}
+
+void
+num_format_time(int64_t t, char *buf, unsigned long len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -24,5 +24,7 @@ int	num_duration(const char *s, int64_t min, int64_t max, int64_t *out,
 int	num_bool(const char *s, int *out, struct mgerr *e);
 /* Writes a duration as the largest unit that divides it: "5m", "2d", "90s". */
 void	num_format_duration(int64_t secs, char *buf, unsigned long len);
+/* Writes a Unix time as UTC ISO 8601, "2026-11-28T14:52:00Z"; 0 as "-". */
+void	num_format_time(int64_t t, char *buf, unsigned long len);
 
 #endif

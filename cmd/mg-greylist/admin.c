@@ -11,23 +11,10 @@
 
 #include "greylist.h"
 #include "log.h"
+#include "num.h"
 
 /* Longest line of `pass -' input. */
 #define IMPORT_LINE_MAX	2048
-
-static void
-fmt_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0) {
-		strlcpy(buf, "-", len);
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static int
 fail(const char *what, const struct mgerr *e)
@@ -51,18 +38,18 @@ list_fn(void *arg, const void *key, size_t klen, const struct state_rec *rec)
 	struct trec t;
 	struct nrec n;
 
-	fmt_time(rec->expires, x, sizeof(x));
+	num_format_time(rec->expires, x, sizeof(x));
 	if (klen > 2 && (k[0] == 't' || k[0] == 'h') && k[1] == ' ' &&
 	    trec_decode(rec, &t) == 0) {
-		fmt_time(t.first, f, sizeof(f));
-		fmt_time(t.passed, p, sizeof(p));
+		num_format_time(t.first, f, sizeof(f));
+		num_format_time(t.passed, p, sizeof(p));
 		*(t.passed ? &s->passed : &s->pending) += 1;
 		if (s->print)
 			printf("%s %s %s %s %u %.*s\n", t.passed ? "passed" :
 			    "pending", f, p, x, t.count, (int)klen - 2, k + 2);
 	} else if (klen > 2 && k[0] == 'n' && k[1] == ' ' &&
 	    nrec_decode(rec, &n) == 0) {
-		fmt_time(n.listed, p, sizeof(p));
+		num_format_time(n.listed, p, sizeof(p));
 		*(s->awl > 0 && n.passes >= s->awl ? &s->listed :
 		    &s->counting) += 1;
 		if (s->print)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "num.h"
 #include "relay.h"
 #include "state.h"
 
@@ -179,16 +180,6 @@ cmd_pop_record(struct relay *r, int argc, char **argv, int cfg_ok)
 	return EXIT_DEFER;
 }
 
-static void
-fmt_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int
 print_rec(void *arg, const void *key, size_t klen,
     const struct state_rec *rec)
@@ -203,7 +194,7 @@ print_rec(void *arg, const void *key, size_t klen,
 	ip[klen] = '\0';
 	memcpy(user, rec->data, ulen);
 	user[ulen] = '\0';
-	fmt_time(rec->updated, when, sizeof(when));
+	num_format_time(rec->updated, when, sizeof(when));
 	printf("%s %s %s %llds %s\n", ip, when,
 	    r->now - rec->updated <= r->pop_age ? "fresh" : "stale",
 	    (long long)(r->now - rec->updated), user[0] ? user : "-");

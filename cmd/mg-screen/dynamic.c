@@ -28,16 +28,6 @@ open_store(struct screen *s, struct mgerr *e)
 }
 
 static void
-fmt_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void
 log_block(const char *what, const struct dyn_block *b, const char *ip,
     const char *event, int64_t now)
 {
@@ -151,8 +141,8 @@ print_entry(void *arg, const struct dyn_entry *d)
 	char until[32], last[32];
 	int64_t now = *(int64_t *)arg;
 
-	fmt_time(d->until, until, sizeof(until));
-	fmt_time(d->last, last, sizeof(last));
+	num_format_time(d->until, until, sizeof(until));
+	num_format_time(d->last, last, sizeof(last));
 	if (strcmp(d->kind, "block") == 0)
 		printf("block %s %s %lld %u %s\n", d->net, until,
 		    (long long)(d->until - now), d->count, d->reason);

@@ -80,6 +80,10 @@ test_num(void)
 	T_STR(buf, "90s");
 	num_format_duration(172800, buf, sizeof(buf));
 	T_STR(buf, "2d");
+	num_format_time(1795867560, buf, sizeof(buf));
+	T_STR(buf, "2026-11-28T12:06:00Z");
+	num_format_time(0, buf, sizeof(buf));
+	T_STR(buf, "-");
 }
 
 static void
