@@ -455,6 +455,26 @@ make_block(struct state *st, const struct dyn_conf *c,
 }
 
 /* The first rule for event whose threshold r has reached, or NULL. */
+/*
+ * The key of ip's network's count of event, "e NET EVENT"; *net is that
+ * network.  0, or -1 and e set for a bad event name.
+ */
+static int
+event_key(const struct dyn_conf *c, const struct ipaddr *ip,
+    const char *event, struct cidr *net, char key[KEY_LEN], struct mgerr *e)
+{
+	char text[CIDR_STRLEN];
+
+	if (!event_ok(event, strlen(event))) {
+		mgerr_set(e, "%.40s: bad event name", event);
+		return -1;
+	}
+	cidr_of(ip, c->v4_prefix, c->v6_prefix, net);
+	cidr_format(net, text, sizeof(text));
+	snprintf(key, KEY_LEN, "e %s %s", text, event);
+	return 0;
+}
+
 static const struct dyn_rule *
 tripped(const struct dyn_conf *c, const char *event, const struct ring *r,
     int64_t now)
@@ -474,20 +494,14 @@ dyn_record(struct state *st, const struct dyn_conf *c,
     const struct ipaddr *ip, const char *event, int64_t now,
     struct dyn_block *b, struct mgerr *e)
 {
-	char key[KEY_LEN], text[CIDR_STRLEN], reason[DYN_REASON_MAX], w[32];
+	char key[KEY_LEN], reason[DYN_REASON_MAX], w[32];
 	const struct dyn_rule *rule;
 	struct ring r;
 	struct cidr net;
 	int blocked;
 
-	if (!event_ok(event, strlen(event))) {
-		mgerr_set(e, "%.40s: bad event name", event);
-		return -1;
-	}
-	cidr_of(ip, c->v4_prefix, c->v6_prefix, &net);
-	cidr_format(&net, text, sizeof(text));
-	snprintf(key, sizeof(key), "e %s %s", text, event);
-	if (ring_load(st, key, now, &r, e) == -1 ||
+	if (event_key(c, ip, event, &net, key, e) == -1 ||
+	    ring_load(st, key, now, &r, e) == -1 ||
 	    (blocked = dyn_check(st, c, ip, now, b, e)) == -1)
 		return -1;
 	ring_add(&r, now);
@@ -513,19 +527,13 @@ dyn_recent(struct state *st, const struct dyn_conf *c,
     const struct ipaddr *ip, const char *event, int64_t now, int64_t since,
     unsigned *n, struct mgerr *e)
 {
-	char key[KEY_LEN], text[CIDR_STRLEN];
+	char key[KEY_LEN];
 	struct ring r;
 	struct cidr net;
 
 	*n = 0;
-	if (!event_ok(event, strlen(event))) {
-		mgerr_set(e, "%.40s: bad event name", event);
-		return -1;
-	}
-	cidr_of(ip, c->v4_prefix, c->v6_prefix, &net);
-	cidr_format(&net, text, sizeof(text));
-	snprintf(key, sizeof(key), "e %s %s", text, event);
-	if (ring_load(st, key, now, &r, e) == -1)
+	if (event_key(c, ip, event, &net, key, e) == -1 ||
+	    ring_load(st, key, now, &r, e) == -1)
 		return -1;
 	*n = ring_count(&r, since);
 	return 0;
