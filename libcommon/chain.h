@@ -94,6 +94,16 @@ int	chain_env_set(struct chain_env *ce, const char *name,
 	    const char *value);
 /* The value of name, or NULL. */
 const char *chain_env_get(const struct chain_env *ce, const char *name);
+/*
+ * Sets the names of mailguard(7) that follow the SMTP dialogue, for both
+ * adapters: SMTPHELOHOST, SMTPMAILFROM, SMTPRCPTTO, SMTPRCPTCOUNT and
+ * MG_AUTHRES.  A NULL helo or from (no HELO yet, no transaction), nrcpt
+ * -1, or an empty rcpt or authres removes the name; from "" is the null
+ * sender and stays.  0, or -1 out of memory.
+ */
+int	chain_env_smtp(struct chain_env *ce, const char *helo,
+	    const char *from, const char *rcpt, long long nrcpt,
+	    const char *authres);
 void	chain_env_free(struct chain_env *ce);
 
 enum chain_verdict { CHAIN_ACCEPT, CHAIN_REJECT, CHAIN_DEFER };

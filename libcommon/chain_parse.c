@@ -315,6 +315,29 @@ env_find(const struct chain_env *ce, const char *name)
 	return -1;
 }
 
+/* value, or NULL for "" (chain_env_smtp). */
+static const char *
+set_or_null(const char *value)
+{
+	return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+int
+chain_env_smtp(struct chain_env *ce, const char *helo, const char *from,
+    const char *rcpt, long long nrcpt, const char *authres)
+{
+	char n[32];
+
+	snprintf(n, sizeof(n), "%lld", nrcpt);
+	if (chain_env_set(ce, "SMTPHELOHOST", helo) == -1 ||
+	    chain_env_set(ce, "SMTPMAILFROM", from) == -1 ||
+	    chain_env_set(ce, "SMTPRCPTTO", set_or_null(rcpt)) == -1 ||
+	    chain_env_set(ce, "SMTPRCPTCOUNT", nrcpt >= 0 ? n : NULL) == -1 ||
+	    chain_env_set(ce, "MG_AUTHRES", set_or_null(authres)) == -1)
+		return -1;
+	return 0;
+}
+
 int
 chain_env_set(struct chain_env *ce, const char *name, const char *value)
 {

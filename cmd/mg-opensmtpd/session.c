@@ -124,11 +124,9 @@ int
 sess_env(struct osmtpd *o, struct sess *s)
 {
 	struct chain_env *e = &o->env;
-	char n[32];
 	int host = s->rdns[0] != '\0' && s->rdns[0] != '<' &&
 	    s->rdns[0] != '[';
 
-	snprintf(n, sizeof(n), "%lld", s->nrcpt);
 	if (chain_env_set(e, "TCPREMOTEIP", s->have_ip ? s->ip : NULL) ==
 	    -1 ||
 	    chain_env_set(e, "TCPREMOTEPORT", s->rport[0] ? s->rport : NULL)
@@ -137,15 +135,9 @@ sess_env(struct osmtpd *o, struct sess *s)
 	    chain_env_set(e, "TCPLOCALPORT", s->lport[0] ? s->lport : NULL)
 	    == -1 ||
 	    chain_env_set(e, "TCPREMOTEHOST", host ? s->rdns : NULL) == -1 ||
-	    chain_env_set(e, "SMTPHELOHOST", s->helo_done ? s->helo : NULL)
-	    == -1 ||
-	    chain_env_set(e, "SMTPMAILFROM", s->in_mail ? s->from : NULL)
-	    == -1 ||
-	    chain_env_set(e, "SMTPRCPTTO", s->rcpt[0] ? s->rcpt : NULL)
-	    == -1 ||
-	    chain_env_set(e, "SMTPRCPTCOUNT", s->in_mail ? n : NULL) == -1 ||
-	    chain_env_set(e, "MG_AUTHRES", s->authres[0] ? s->authres :
-	    NULL) == -1)
+	    chain_env_smtp(e, s->helo_done ? s->helo : NULL,
+	    s->in_mail ? s->from : NULL, s->rcpt, s->in_mail ? s->nrcpt : -1,
+	    s->authres) == -1)
 		return -1;
 	if (chain_env_set(e, "SMTPAUTHUSER", s->auth_user[0] ? s->auth_user
 	    : NULL) == -1 ||

@@ -56,19 +56,11 @@ log_decision(struct wrap *w, const char *stage, const char *step,
 static int
 stage_env(struct wrap *w)
 {
-	char n[32];
 	struct chain_env *e = &w->env;
 
-	snprintf(n, sizeof(n), "%lld", w->nrcpt);
-	if (chain_env_set(e, "SMTPHELOHOST", w->helo_done ? w->helo : NULL)
-	    == -1 ||
-	    chain_env_set(e, "SMTPMAILFROM", w->in_mail ? w->from : NULL)
-	    == -1 ||
-	    chain_env_set(e, "SMTPRCPTTO", w->rcpt[0] ? w->rcpt : NULL)
-	    == -1 ||
-	    chain_env_set(e, "SMTPRCPTCOUNT", w->in_mail ? n : NULL) == -1 ||
-	    chain_env_set(e, "MG_AUTHRES", w->authres[0] ? w->authres :
-	    NULL) == -1)
+	if (chain_env_smtp(e, w->helo_done ? w->helo : NULL,
+	    w->in_mail ? w->from : NULL, w->rcpt, w->in_mail ? w->nrcpt : -1,
+	    w->authres) == -1)
 		return -1;
 	if (w->auth_user[0] != '\0' &&
 	    (chain_env_set(e, "SMTPAUTHUSER", w->auth_user) == -1 ||

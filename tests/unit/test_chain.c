@@ -79,6 +79,20 @@ test_run(void)
 	T_INT(chain_env_set(&ce, "GONE", NULL), 0);
 	T_OK(chain_env_get(&ce, "GONE") == NULL);
 	T_STR(chain_env_get(&ce, "SMTPRCPTTO"), "a@b");
+	/* The dialogue's names: a null sender stays, the rest go. */
+	T_INT(chain_env_smtp(&ce, "mx.example", "", "", 0, ""), 0);
+	T_STR(chain_env_get(&ce, "SMTPHELOHOST"), "mx.example");
+	T_STR(chain_env_get(&ce, "SMTPMAILFROM"), "");
+	T_STR(chain_env_get(&ce, "SMTPRCPTCOUNT"), "0");
+	T_OK(chain_env_get(&ce, "SMTPRCPTTO") == NULL);
+	T_OK(chain_env_get(&ce, "MG_AUTHRES") == NULL);
+	T_INT(chain_env_smtp(&ce, NULL, NULL, "a@b", -1, "spf=pass"), 0);
+	T_OK(chain_env_get(&ce, "SMTPHELOHOST") == NULL);
+	T_OK(chain_env_get(&ce, "SMTPMAILFROM") == NULL);
+	T_OK(chain_env_get(&ce, "SMTPRCPTCOUNT") == NULL);
+	T_STR(chain_env_get(&ce, "SMTPRCPTTO"), "a@b");
+	T_STR(chain_env_get(&ce, "MG_AUTHRES"), "spf=pass");
+	T_INT(chain_env_set(&ce, "MG_AUTHRES", NULL), 0);
 
 	run(": printf 'X-Rcpt: %s\\r\\n\\tmore\\n' \"$SMTPRCPTTO\"", &r, 5000,
 	    &ce);
