@@ -70,6 +70,32 @@ find(const struct opt *tab, const char *name)
 	return NULL;
 }
 
+/* OPT_CHOICE: *dst is val's place among the words of o->arg, "a|b|c". */
+static int
+choice(const struct opt *o, const char *val, struct mgerr *e)
+{
+	const char *p, *bar;
+	char words[160] = "";
+	size_t n;
+	int i;
+
+	for (i = 0, p = o->arg; p != NULL; i++, p = bar ? bar + 1 : NULL) {
+		bar = strchr(p, '|');
+		n = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		if (strlen(val) == n && strncmp(p, val, n) == 0) {
+			*(int *)o->dst = i;
+			return 0;
+		}
+		/* "a, b or c" for the message. */
+		if (i > 0)
+			strlcat(words, bar != NULL ? ", " : " or ", sizeof(words));
+		snprintf(words + strlen(words), sizeof(words) - strlen(words),
+		    "%.*s", (int)n, p);
+	}
+	mgerr_set(e, "%s: use %s", val, words);
+	return -1;
+}
+
 static int
 store(const struct opt *o, const char *val, struct mgerr *e)
 {
@@ -106,6 +132,8 @@ store(const struct opt *o, const char *val, struct mgerr *e)
 		return 0;
 	case OPT_ACTION:
 		return action_parse(val, (int *)o->dst, e);
+	case OPT_CHOICE:
+		return choice(o, val, e);
 	case OPT_CONFIG:
 		return 0;
 	}

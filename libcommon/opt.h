@@ -26,6 +26,8 @@ enum opt_type {
 	OPT_NUM,	/* long long *, bounded by min and max */
 	OPT_DURATION,	/* int64_t * seconds, bounded by min and max */
 	OPT_ACTION,	/* int * holding an enum action (reply.h) */
+	OPT_CHOICE,	/* int *: the place of the word among arg's
+			   "a|b|c"; any other word is an error */
 	OPT_CONFIG	/* -c FILE itself: handled by opt_parse */
 };
 

@@ -105,7 +105,7 @@ struct batv {
 	struct opt_list	 domains;	/* BATV domains; none = all */
 	struct opt_list	 exempt_domains;
 	struct opt_list	 exempt_clients;
-	const char	*subaddress;	/* "+" or "-" to sign in that form */
+	int		 subaddress;	/* --subaddress: -1 off, 0 "+", 1 "-" */
 	/* Keys of the config file's shared part, accepted and unused. */
 	const char	*hostname, *statedir, *resolver;
 

@@ -196,9 +196,9 @@ batv_sign(const struct batv *b, const char *addr, char *out, size_t outlen,
 		mgerr_set(e, "sign %s: address too long", addr);
 		return -1;
 	}
-	if (b->subaddress != NULL)
-		n = snprintf(out, outlen, "%s%sprvs=%d%03d%s@%s", a.local,
-		    b->subaddress, k->num, day, mac, a.domain);
+	if (b->subaddress != -1)
+		n = snprintf(out, outlen, "%s%cprvs=%d%03d%s@%s", a.local,
+		    "+-"[b->subaddress], k->num, day, mac, a.domain);
 	else
 		n = snprintf(out, outlen, "prvs=%d%03d%s=%s", k->num, day,
 		    mac, a.addr);

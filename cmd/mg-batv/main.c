@@ -33,7 +33,7 @@ static const struct opt options[] = {
 	{ "resolver", 'r', OPT_STR, &B.resolver, 0, 0, "spec" },
 	{ "spp", 0, OPT_FLAG, &B.spp, 0, 0, NULL },
 	{ "statedir", 'd', OPT_STR, &B.statedir, 0, 0, "dir" },
-	{ "subaddress", 0, OPT_STR, &B.subaddress, 0, 0, "+|-" },
+	{ "subaddress", 0, OPT_CHOICE, &B.subaddress, 0, 0, "+|-" },
 	OPT_END
 };
 
@@ -70,6 +70,7 @@ set_defaults(struct batv *b)
 	env_init(&b->env);
 	b->lifetime = 7 * 86400;
 	b->exempt_auth = b->exempt_relay = 1;
+	b->subaddress = -1;
 }
 
 /* Settings that must hold together; keys are read only when needed. */
@@ -81,12 +82,6 @@ validate(struct batv *b, struct mgerr *e)
 
 	if (b->lifetime % 86400 != 0) {
 		mgerr_set(e, "option --lifetime: tags count whole days");
-		return -1;
-	}
-	if (b->subaddress != NULL && strcmp(b->subaddress, "+") != 0 &&
-	    strcmp(b->subaddress, "-") != 0) {
-		mgerr_set(e, "option --subaddress: %s: use + or -",
-		    b->subaddress);
 		return -1;
 	}
 	for (i = 0; i < b->exempt_clients.n; i++)

@@ -541,7 +541,7 @@ dk_open(struct sign *s, struct msg *m, struct dk **dk, size_t *ndk,
 			continue;
 		dk[*ndk] = dk_sign_new(m, s->sig[i].domain,
 		    s->sig[i].selector, s->sig[i].key,
-		    strcmp(s->dk_canon, "nofws") == 0, s->dk_headers, e);
+		    s->dk_nofws, s->dk_headers, e);
 		if (dk[*ndk] == NULL)
 			return -1;
 		(*ndk)++;

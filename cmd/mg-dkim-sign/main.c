@@ -24,7 +24,7 @@ static const struct opt options[] = {
 	{ "canon", 'C', OPT_STR, &S.canon, 0, 0, "header/body" },
 	{ "config", 'c', OPT_CONFIG, NULL, 0, 0, "file" },
 	{ "copy-headers", 'z', OPT_FLAG, &S.copy_headers, 0, 0, NULL },
-	{ "dk-canon", 0, OPT_STR, &S.dk_canon, 0, 0, "simple|nofws" },
+	{ "dk-canon", 0, OPT_CHOICE, &S.dk_nofws, 0, 0, "simple|nofws" },
 	{ "dk-headers", 0, OPT_STR, &S.dk_headers, 0, 0, "list" },
 	{ "dns-timeout", 0, OPT_NUM, &S.dns_timeout, 10, 60000, "ms" },
 	{ "domain", 'd', OPT_LIST, &S.domain, 0, 0, "domain" },
@@ -38,7 +38,7 @@ static const struct opt options[] = {
 	{ "oversign", 'o', OPT_STR, &S.oversign, 0, 0, "list" },
 	{ "resolver", 'r', OPT_STR, &S.resolver, 0, 0, "spec" },
 	{ "selector", 's', OPT_LIST, &S.selector, 0, 0, "selector" },
-	{ "sender", 0, OPT_STR, &S.sender, 0, 0, "from|envelope" },
+	{ "sender", 0, OPT_CHOICE, &S.by_envelope, 0, 0, "from|envelope" },
 	{ "signing-table", 'S', OPT_STR, &S.signing_table, 0, 0, "file" },
 	{ "spp", 0, OPT_FLAG, &S.spp, 0, 0, NULL },
 	{ "time", 't', OPT_NUM, &S.sign_time, 1, 4102444800LL, "epoch" },
@@ -69,8 +69,8 @@ set_defaults(struct sign *s)
 	env_init(&s->env);
 	s->canon = "relaxed/relaxed";
 	s->oversign = "From";
-	s->sender = "from";
-	s->dk_canon = "nofws";
+	s->by_envelope = 0;
+	s->dk_nofws = 1;
 	s->bits = 2048;
 	s->dns_timeout = 3000;
 }
@@ -137,7 +137,7 @@ sender_of(const struct sign *s, const struct msg *m, char *out, size_t cap,
 	const char *v, *p;
 	long f;
 
-	if (strcmp(s->sender, "envelope") == 0) {
+	if (s->by_envelope) {
 		if (s->env.from == NULL || *s->env.from == '\0') {
 			mgerr_set(e, "no envelope sender to look up");
 			return -1;
@@ -243,17 +243,6 @@ main(int argc, char **argv)
 	set_defaults(&S);
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
 		log_error("%s", e.msg);
-		usage();
-	}
-	if (strcmp(S.sender, "from") != 0 && strcmp(S.sender, "envelope")) {
-		log_error("option --sender: %s: use from or envelope",
-		    S.sender);
-		usage();
-	}
-	if (strcmp(S.dk_canon, "simple") != 0 &&
-	    strcmp(S.dk_canon, "nofws") != 0) {
-		log_error("option --dk-canon: %s: use simple or nofws",
-		    S.dk_canon);
 		usage();
 	}
 	if (first < argc && (strcmp(argv[first], "genkey") == 0 ||

@@ -24,7 +24,9 @@ struct sign {
 	struct envelope	 env;
 	struct opt_list	 domain, selector, key, algorithm;
 	const char	*canon, *headers, *oversign, *key_table;
-	const char	*signing_table, *sender, *resolver, *dk_canon;
+	const char	*signing_table, *resolver;
+	int		 by_envelope;	/* --sender: 0 from, 1 envelope */
+	int		 dk_nofws;	/* --dk-canon: 0 simple, 1 nofws */
 	const char	*dk_headers;
 	int64_t		 expire;
 	long long	 sign_time, bits, dns_timeout;

@@ -31,7 +31,6 @@ struct grey {
 	long long	 dns_timeout;	/* ms */
 	int		 enable, spp, explain, hash;
 	int		 exempt_auth, exempt_relay;
-	const char	*key_net_text;	/* prefix, ip, none */
 	long long	 v4_prefix, v6_prefix;
 	int64_t		 delay, window, lifetime;
 	long long	 auto_whitelist;	/* passes; 0 = off */
@@ -41,7 +40,7 @@ struct grey {
 	int		 compile;
 
 	/* Acquired. */
-	enum keynet	 keynet;
+	int		 keynet;	/* enum keynet (--key-net) */
 	struct list	*clients, *senders, *rcpts;
 	int64_t		 now;
 };

@@ -30,7 +30,7 @@ static const struct opt options[] = {
 	{ "explain", 'x', OPT_FLAG, &G.explain, 0, 0, NULL },
 	{ "hash", 0, OPT_BOOL, &G.hash, 0, 0, "yes|no" },
 	{ "hostname", 'H', OPT_STR, &G.hostname, 0, 0, "name" },
-	{ "key-net", 0, OPT_STR, &G.key_net_text, 0, 0, "prefix|ip|none" },
+	{ "key-net", 0, OPT_CHOICE, &G.keynet, 0, 0, "prefix|ip|none" },
 	{ "lifetime", 0, OPT_DURATION, &G.lifetime, 3600, 3650 * 86400LL, "time" },
 	{ "lock-timeout", 0, OPT_NUM, &G.lock_timeout, 0, 60000, "ms" },
 	{ "rcpt-whitelist", 0, OPT_STR, &G.rcpt_wl, 0, 0, "file" },
@@ -78,7 +78,7 @@ set_defaults(struct grey *g)
 	g->lock_timeout = 2000;
 	g->dns_timeout = 3000;
 	g->exempt_auth = g->exempt_relay = 1;
-	g->key_net_text = "prefix";
+	g->keynet = KEYNET_PREFIX;
 	g->v4_prefix = 24;
 	g->v6_prefix = 64;
 	g->delay = 300;
@@ -93,17 +93,6 @@ set_defaults(struct grey *g)
 static int
 acquire(struct grey *g, struct mgerr *e)
 {
-	if (strcmp(g->key_net_text, "prefix") == 0)
-		g->keynet = KEYNET_PREFIX;
-	else if (strcmp(g->key_net_text, "ip") == 0)
-		g->keynet = KEYNET_IP;
-	else if (strcmp(g->key_net_text, "none") == 0)
-		g->keynet = KEYNET_NONE;
-	else {
-		mgerr_set(e, "option --key-net: %s: use prefix, ip or none",
-		    g->key_net_text);
-		return -1;
-	}
 	if (g->window <= g->delay) {
 		mgerr_set(e, "option --retry-window: must be longer than "
 		    "--delay");

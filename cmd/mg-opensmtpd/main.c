@@ -27,7 +27,6 @@
 extern char **environ;
 
 struct osmtpd O;
-static const char *outbound_text = "auth";
 
 static const struct opt options[] = {
 	{ "add-headers", 0, OPT_BOOL, &O.add_headers, 0, 0, "yes|no" },
@@ -39,7 +38,7 @@ static const struct opt options[] = {
 	{ "dyn-record", 0, OPT_LIST, &O.dyn_record, 0, 0, "event" },
 	{ "hostname", 'H', OPT_STR, &O.hostname, 0, 0, "name" },
 	{ "lock-timeout", 0, OPT_NUM, &O.lock_timeout, 0, 60000, "ms" },
-	{ "outbound", 0, OPT_STR, &outbound_text, 0, 0, "auth|all|none" },
+	{ "outbound", 0, OPT_CHOICE, &O.outbound, 0, 0, "auth|all|none" },
 	{ "relayclient", 0, OPT_STR, &O.relayclient, 0, 0, "value" },
 	{ "statedir", 'd', OPT_STR, &O.statedir, 0, 0, "dir" },
 	{ "step-timeout", 0, OPT_DURATION, &O.step_timeout, 1, 3600, "time" },
@@ -66,6 +65,7 @@ set_defaults(struct osmtpd *o)
 	o->step_timeout = 30;
 	o->lock_timeout = 2000;
 	dyn_opts_defaults(&o->dyn_opts);
+	o->outbound = OUT_AUTH;
 	o->proto_minor = 6;
 	o->cut_lines = 1;
 }
@@ -97,17 +97,6 @@ acquire(struct osmtpd *o, struct mgerr *e)
 {
 	size_t i;
 
-	if (strcmp(outbound_text, "auth") == 0)
-		o->outbound = OUT_AUTH;
-	else if (strcmp(outbound_text, "all") == 0)
-		o->outbound = OUT_ALL;
-	else if (strcmp(outbound_text, "none") == 0)
-		o->outbound = OUT_NONE;
-	else {
-		mgerr_set(e, "option --outbound: %s: not auth, all or none",
-		    outbound_text);
-		return -1;
-	}
 	if (o->chain_file != NULL && chain_load(&o->chain, o->chain_file,
 	    e) == -1)
 		return -1;

@@ -22,7 +22,7 @@ static const struct opt options[] = {
 	ENV_OPTS(&R.env),
 	{ "auth-local-sender", 0, OPT_BOOL, &R.auth_local_sender, 0, 0, "yes|no" },
 	{ "auth-local-to-local", 0, OPT_BOOL, &R.auth_local_to_local, 0, 0, "yes|no" },
-	{ "auth-match", 0, OPT_STR, &R.auth_match, 0, 0, "off|address|domain" },
+	{ "auth-match", 0, OPT_CHOICE, &R.auth_match, 0, 0, "off|address|domain" },
 	{ "auth-role-senders", 0, OPT_BOOL, &R.auth_roles, 0, 0, "yes|no" },
 	{ "config", 'c', OPT_CONFIG, NULL, 0, 0, "file" },
 	DYN_OPTIONS(R.dyn_opts),
@@ -92,7 +92,7 @@ set_defaults(struct relay *r)
 	if (r->statedir == NULL || *r->statedir == '\0')
 		r->statedir = "/var/lib/mailguard";
 	r->local_file = DEFAULT_RCPTHOSTS;
-	r->auth_match = "off";
+	r->auth_match = AUTH_MATCH_OFF;
 	r->record_unknown = 1;
 	r->shield_auth = r->shield_trusted = r->shield_relay = 1;
 	r->pop_age = 15 * 60;
@@ -175,13 +175,6 @@ load_domains(struct relay *r, struct mgerr *e)
 static int
 acquire(struct relay *r, struct mgerr *e)
 {
-	if (strcmp(r->auth_match, "off") != 0 &&
-	    strcmp(r->auth_match, "address") != 0 &&
-	    strcmp(r->auth_match, "domain") != 0) {
-		mgerr_set(e, "option --auth-match: %s: use off, address or "
-		    "domain", r->auth_match);
-		return -1;
-	}
 	if (opt_list_add(&r->role_addr, "postmaster") == -1 ||
 	    opt_list_add(&r->role_addr, "abuse") == -1) {
 		mgerr_set(e, "out of memory");

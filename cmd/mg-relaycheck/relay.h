@@ -45,6 +45,9 @@ struct shieldtab {
 };
 
 /* How a recipient was judged. */
+/* --auth-match, in the order of its words. */
+enum auth_match { AUTH_MATCH_OFF, AUTH_MATCH_ADDRESS, AUTH_MATCH_DOMAIN };
+
 enum rcpt_kind {
 	RCPT_LOCAL,		/* for a local domain, no routing */
 	RCPT_REMOTE,		/* not a local domain, or a routing trick */
@@ -69,7 +72,7 @@ struct relay {
 	int		 shield_local_rcpt;
 
 	int		 auth_local_sender, auth_local_to_local;
-	const char	*auth_match;	/* off, address, domain */
+	int		 auth_match;	/* enum auth_match */
 	int		 auth_roles;
 	struct opt_list	 role_addr;
 

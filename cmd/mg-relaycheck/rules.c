@@ -192,7 +192,7 @@ auth_owns(const struct relay *r, int from_local)
 {
 	const char *id = r->env.auth_user, *at = strrchr(id, '@');
 
-	if (strcmp(r->auth_match, "domain") == 0)
+	if (r->auth_match == AUTH_MATCH_DOMAIN)
 		return at == NULL ? from_local :
 		    strcasecmp(at + 1, r->from.domain) == 0;
 	if (at == NULL)
@@ -217,7 +217,7 @@ check_auth_policy(struct relay *r, int rcpt_local, int from_local,
 	if (r->auth_roles && from_local && is_role(r, r->from.local) &&
 	    r->env.auth_user == NULL && !r->is_trusted)
 		need_auth(r, o, "auth-role-sender", r->from.addr);
-	if (strcmp(r->auth_match, "off") != 0 && r->env.auth_user != NULL &&
+	if (r->auth_match != AUTH_MATCH_OFF && r->env.auth_user != NULL &&
 	    !auth_owns(r, from_local)) {
 		decide(r, "auth-match");
 		outcome_refuse(o, EXIT_REJECT, "550", "5.7.1",

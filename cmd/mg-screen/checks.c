@@ -64,9 +64,9 @@ check_ip(struct screen *s, struct outcome *o)
 		explain(s, "ip screen: %s matches a %s rule", ipbuf,
 		    allow ? "allow" : "deny");
 	} else {
-		allow = strcmp(s->ip_default, "allow") == 0;
+		allow = !s->ip_deny;
 		explain(s, "ip screen: %s is unlisted, default %s", ipbuf,
-		    s->ip_default);
+		    allow ? "allow" : "deny");
 	}
 	if (allow)
 		return;

@@ -41,7 +41,7 @@ static const struct opt options[] = {
 	{ "host-rules", 0, OPT_STR, &S.host_file, 0, 0, "file" },
 	{ "hostname", 'H', OPT_STR, &S.hostname, 0, 0, "name" },
 	{ "ip-action", 0, OPT_ACTION, &S.ip_action, 0, 0, "action" },
-	{ "ip-default", 0, OPT_STR, &S.ip_default, 0, 0, "allow|deny" },
+	{ "ip-default", 0, OPT_CHOICE, &S.ip_deny, 0, 0, "allow|deny" },
 	{ "ip-rules", 0, OPT_STR, &S.ip_file, 0, 0, "file" },
 	{ "local-ip", 0, OPT_LIST, &S.local_ips, 0, 0, "addr" },
 	{ "lock-timeout", 0, OPT_NUM, &S.lock_timeout, 0, 60000, "ms" },
@@ -124,7 +124,7 @@ set_defaults(struct screen *s)
 	s->exempt_auth = s->exempt_relay = 1;
 	s->ip_action = s->host_action = s->blacklist_action = ACT_REJECT;
 	s->dyn_action = ACT_OFF;
-	s->ip_default = "allow";
+	s->ip_deny = 0;
 	dyn_opts_defaults(&s->dyn_opts);
 }
 
@@ -144,12 +144,6 @@ open_list(struct screen *s, const char *path, struct list **l,
 static int
 acquire(struct screen *s, struct mgerr *e)
 {
-	if (strcmp(s->ip_default, "allow") != 0 &&
-	    strcmp(s->ip_default, "deny") != 0) {
-		mgerr_set(e, "option --ip-default: %s: use allow or deny",
-		    s->ip_default);
-		return -1;
-	}
 	if (env_load(&s->env, e) == -1)
 		return -1;
 	if (open_list(s, s->trusted_file, &s->trusted, e) == -1 ||

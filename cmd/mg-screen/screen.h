@@ -26,7 +26,8 @@ struct screen {
 	int		 exempt_auth, exempt_relay;
 
 	const char	*trusted_file;
-	const char	*ip_file, *ip_default;
+	const char	*ip_file;
+	int		 ip_deny;	/* --ip-default: 0 allow, 1 deny */
 	const char	*host_file;
 	const char	*blacklist_file;
 	int		 ip_action, host_action, blacklist_action;

@@ -10,7 +10,7 @@
 #include "t.h"
 
 static const char *s_host;
-static int f_spp, a_ptr;
+static int f_spp, a_ptr, c_net = 1;
 static long long n_timeout = 5;
 static int64_t d_window = 60;
 static struct opt_list l_rcpt;
@@ -22,6 +22,7 @@ static const struct opt tab[] = {
 	{ "dns-timeout", 0, OPT_NUM, &n_timeout, 1, 60, "secs" },
 	{ "window", 0, OPT_DURATION, &d_window, 1, 86400 * 30, "time" },
 	{ "rcpt", 0, OPT_LIST, &l_rcpt, 0, 0, "addr" },
+	{ "key-net", 0, OPT_CHOICE, &c_net, 0, 0, "prefix|ip|none" },
 	OPT_END
 };
 
@@ -97,7 +98,7 @@ test_parse(void)
 	conf = write_conf("# comment\nhostname mx.example.com\n"
 	    "rcpt a@example.com\n[mg-other]\nunknown-key x\n"
 	    "[mg-test]\ndns-timeout 7\nwindow 2h\nspp\n"
-	    "require-ptr   reject  \n");
+	    "require-ptr   reject  \nkey-net none\n");
 	argv[argc++] = S("mg-test");
 	argv[argc++] = S("-c");
 	argv[argc++] = S(conf);
@@ -115,6 +116,7 @@ test_parse(void)
 	T_INT(d_window, 7200);
 	T_INT(f_spp, 1);
 	T_INT(a_ptr, ACT_REJECT);
+	T_INT(c_net, 2);
 	T_INT(l_rcpt.n, 2);
 	T_STR(argv[rc], "list");
 	unlink(conf);
@@ -179,6 +181,16 @@ test_errors(void)
 	rc = opt_parse("mg-test", tab, 3, argv, &e);
 	T_INT(rc, -1);
 	T_OK(strstr(e.msg, "not an action") != NULL);
+
+	argv[1] = S("--key-net");
+	argv[2] = S("ip");
+	rc = opt_parse("mg-test", tab, 3, argv, &e);
+	T_INT(rc, 3);
+	T_INT(c_net, 1);
+	argv[2] = S("pre");
+	rc = opt_parse("mg-test", tab, 3, argv, &e);
+	T_INT(rc, -1);
+	T_STR(e.msg, "option --key-net: pre: use prefix, ip or none");
 }
 
 int
