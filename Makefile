@@ -111,9 +111,14 @@ check: deps
 	$(MAKE) all unit
 	sh tests/run
 
+# The build's lines go to a log, so the demo's table is what a newcomer
+# reads; the log is shown when the build fails.
 demo: deps
-	$(MAKE) all
-	sh examples/demo/run
+	@mkdir -p build
+	@echo "demo: building the programs (log: build/demo-build.log)"
+	@$(MAKE) all >build/demo-build.log 2>&1 || \
+	    { tail -n 30 build/demo-build.log; exit 1; }
+	@sh examples/demo/run
 
 FUZZERS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 fuzz:

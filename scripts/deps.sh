@@ -5,7 +5,8 @@
 # Debian 12 machine.  Quiet and quick when everything is present: one
 # dpkg-query call, one line of output.
 #
-# NODEPS=1 skips it (for a machine whose packages you manage yourself).
+# NODEPS=1 skips it (for a machine whose packages you manage yourself);
+# `deps.sh --list' prints the packages it would install.
 
 # Build: compilers, pkg-config and the libraries the programs link.
 BUILD="build-essential gcc clang libclang-rt-14-dev make pkg-config
@@ -20,6 +21,14 @@ TEST="$TEST $(cat "$(dirname "$0")"/deps.d/* 2>/dev/null | sed 's/#.*//')"
 # qpsmtpd's init script would even take port 25.
 DAEMONS="nsd unbound qpsmtpd opendkim"
 POLICY=/usr/sbin/policy-rc.d
+
+# --list prints the packages, one line, for the README.
+if [ "${1:-}" = --list ]; then
+	echo $BUILD $TEST | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' ' |
+	    sed 's/ $//'
+	echo
+	exit 0
+fi
 
 [ "${NODEPS:-0}" = 1 ] && exit 0
 

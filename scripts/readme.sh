@@ -3,11 +3,17 @@
 # man/mailguard.7 rendered by mandoc -Tmarkdown, then
 # scripts/readme-tail.md, so the overview is written once, in the manual.
 #   sh scripts/readme.sh > README.md      (or: make README.md)
+# The line `<!-- packages -->' in readme-head.md becomes the package list.
 cd "$(dirname "$0")/.." || exit 1
 command -v mandoc >/dev/null 2>&1 ||
     { echo "readme.sh: mandoc is missing (make deps)" >&2; exit 1; }
 body=$(mandoc -Tmarkdown man/mailguard.7) || exit 1
-cat scripts/readme-head.md
+# The packages `make deps' installs, from deps.sh itself, so the list
+# cannot drift from what is installed.
+pkgs=$(sh scripts/deps.sh --list | fold -s -w 72 | sed 's/ *$//')
+sed -n '1,/^<!-- packages -->$/p' scripts/readme-head.md | sed '$d'
+printf '%s\n' "$pkgs"
+sed -n '/^<!-- packages -->$/,$p' scripts/readme-head.md | sed '1d'
 # mandoc's first line is the page header ("MAILGUARD(7) - ...") and its
 # last the footer (OS and date); the README has its own title, so
 # sections and subsections move one heading level down.  Code lines start

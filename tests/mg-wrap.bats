@@ -600,16 +600,20 @@ cram_setup() {
 @test "make demo's script drives mg-wrap in front of qpsmtpd and prints a table" {
 	run --separate-stderr sh "$TOP/examples/demo/run"
 	assert_success
-	assert_line --regexp '^a new sender, first attempt +- +451 4\.7\.1 greylisted, please try again in 300 seconds$'
-	assert_line --regexp '^the same sender, 6 minutes later +delivered +250 Queued!'
-	assert_line --regexp '^a DKIM-signed message +delivered +250 Queued!'
-	assert_line --regexp '^a forged sender \(SPF fail\) +- +550 5\.7\.23 198\.51\.100\.20 is not a mail server of friendly\.example$'
-	assert_line --regexp '^a blacklisted sender +- +550 5\.7\.1 sender <promo@spam\.example>'
-	assert_line --regexp '^a denied address \(IP screen\) +- +550 5\.7\.1 client 203\.0\.113\.66 '
-	assert_line --regexp '^relaying to elsewhere, no AUTH +- +550 5\.7\.1 relaying denied'
-	assert_line --regexp '^AUTH over STARTTLS, then relay +delivered +250 Queued!'
-	assert_line --regexp '^wrong password, try 3 +- +535 5\.7\.8'
-	assert_line --regexp '^the guesser, once more +- +451 4\.7\.1 192\.0\.2\.10/32 is blocked'
+	assert_line --regexp '^demo: mg-wrap in front of qpsmtpd .*$'
+	assert_line --regexp '^demo: running the chain examples/demo/chain with demo\.conf'
+	assert_line --regexp '^a new sender, first attempt +- +rcpt: mg-greylist +451 4\.7\.1 greylisted, please try again in 300 seconds$'
+	assert_line --regexp '^the same sender, 6 minutes later +delivered +qpsmtpd +250 Queued! [0-9]+ <demo-2@friendly\.example>$'
+	assert_line --regexp '^a DKIM-signed message +delivered +qpsmtpd +250 Queued!'
+	assert_line --regexp '^a forged sender \(SPF fail\) +- +mail: mg-spf +550 5\.7\.23 198\.51\.100\.20 is not a mail server of '
+	assert_line --regexp '^a blacklisted sender +- +mail: mg-screen +550 5\.7\.1 sender <promo@spam\.example>'
+	assert_line --regexp '^a denied address \(IP screen\) +- +connect: mg-screen +550 5\.7\.1 client 203\.0\.113\.66 '
+	assert_line --regexp '^relaying to elsewhere, no AUTH +- +rcpt: mg-relaycheck +550 5\.7\.1 relaying denied'
+	assert_line --regexp '^AUTH over STARTTLS, then relay +delivered +qpsmtpd +250 Queued!'
+	assert_line --regexp '^wrong password, try 3 +- +auth: mg-wrap LOGIN +535 5\.7\.8'
+	# The guesser has its own address, so alice is not blocked with it.
+	assert_line --regexp '^the guesser, once more +- +connect: mg-wrap dyn\. screen +451 4\.7\.1 192\.0\.2\.30/32 is blocked'
+	assert_line --regexp '^alice again, from her address +delivered +qpsmtpd +250 Queued!'
 	# What mailguard wrote into each delivered message, each result once:
 	# SPF passes on the published record, the retry carries the delay, the
 	# signed message's DKIM result is pass and an unsigned one's dkim=none.
@@ -617,6 +621,22 @@ cram_setup() {
 	assert_line --regexp '^a DKIM-signed message +iprev=pass, spf=pass, dkim=pass header\.d=friendly\.example$'
 	assert_line --regexp '^AUTH over STARTTLS, then relay +iprev=pass, auth=pass smtp\.auth=alice, dkim=none$'
 	assert_equal "$stderr" ""
+}
+
+@test "make demo's table is the same on every run" {
+	sh "$TOP/examples/demo/run" >"$T/run1" 2>&1
+	sh "$TOP/examples/demo/run" >"$T/run2" 2>&1
+	run diff "$T/run1" "$T/run2"
+	assert_success
+}
+
+@test "an installed copy of the demo runs with the installed programs" {
+	make -s -C "$TOP" install DESTDIR="$T/inst" PREFIX=/usr >/dev/null
+	cd "$T"
+	PATH="$T/inst/usr/bin:/usr/bin:/bin:/usr/sbin:/sbin" \
+	    run --separate-stderr sh "$T/inst/usr/share/mailguard/examples/demo/run"
+	assert_success
+	assert_line --regexp '^a DKIM-signed message +delivered +qpsmtpd +250 Queued!'
 }
 
 @test "mg-wrap delivers a bounce to a BATV-tagged address to the plain mailbox through mg-batv" {
