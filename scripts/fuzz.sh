@@ -1,0 +1,50 @@
+#!/bin/sh
+# fuzz.sh: run each libFuzzer target (built by `make fuzz') for a time,
+# under the address and undefined sanitizers it was built with, and print
+# one line a target: its name, the runs libFuzzer made, and whether it
+# found a crash.  Corpora grow under build/fuzz/corpus/NAME; a crash is
+# kept as build/fuzz/crash-NAME-*.
+#   usage: sh scripts/fuzz.sh [-t SECONDS] [-j JOBS] [TARGET ...]
+# SECONDS defaults to 180 a target; JOBS (targets at once) to 1.
+cd "$(dirname "$0")/.." || exit 111
+secs=180 jobs=1
+while getopts t:j: o; do
+	case $o in
+	t) secs=$OPTARG ;;
+	j) jobs=$OPTARG ;;
+	*) echo "usage: sh scripts/fuzz.sh [-t SECONDS] [-j JOBS] [TARGET ...]" >&2
+	   exit 100 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || set -- $(ls build/fuzz | grep -v '\.d$' | grep '^fuzz_')
+[ $# -gt 0 ] || { echo "fuzz.sh: no targets: run make fuzz" >&2; exit 111; }
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+bad=0
+one() {
+	t=$1
+	mkdir -p "build/fuzz/corpus/$t"
+	"build/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=2048 \
+	    -artifact_prefix="build/fuzz/crash-$t-" "build/fuzz/corpus/$t" \
+	    >"build/fuzz/$t.log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "build/fuzz/$t.log")
+	if [ "$rc" = 0 ]; then
+		echo "$t: ${runs:-?} runs in $secs s, no crash"
+	else
+		echo "$t: FAILED (exit $rc), see build/fuzz/$t.log"
+	fi
+	return "$rc"
+}
+n=0
+for t; do
+	one "$t" &
+	n=$((n + 1))
+	if [ "$n" -ge "$jobs" ]; then
+		wait -n 2>/dev/null || wait
+		n=$((n - 1))
+	fi
+done
+wait
+grep -l 'ERROR: \|runtime error' build/fuzz/fuzz_*.log >/dev/null 2>&1 && bad=1
+exit $bad
