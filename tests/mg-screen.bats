@@ -35,6 +35,31 @@ teardown() {
 	[[ "$stderr" == *"192.0.2.300"* ]]
 }
 
+@test "mg-screen defers when there is no client address and an address check is on" {
+	run --separate-stderr mg-screen --ip '' --ip-default deny
+	assert_failure 111
+	assert_output '451 4.3.0 temporary failure (no client address: give --ip or set TCPREMOTEIP)'
+	TCPREMOTEIP= run mg-screen --require-ptr reject
+	assert_failure 111
+	run --separate-stderr env -u TCPREMOTEIP mg-screen --require-ptr reject
+	assert_failure 111
+	assert_output --partial 'no client address'
+	run env -u TCPREMOTEIP mg-screen --dyn-action reject
+	assert_failure 111
+}
+
+@test "mg-screen accepts a client without an address when no address check is on" {
+	run --separate-stderr mg-screen --ip ''
+	assert_success
+	assert_output ''
+}
+
+@test "mg-screen denies every client with --ip-default deny and no rules file" {
+	run --separate-stderr mg-screen --ip 192.0.2.1 --ip-default deny
+	assert_failure 100
+	assert_output '550 5.7.1 client 192.0.2.1 is not welcome here'
+}
+
 @test "mg-screen takes the envelope from the tcpserver environment" {
 	echo "192.0.2.0/24 deny" > "$T/ip"
 	TCPREMOTEIP=192.0.2.7 run --separate-stderr mg-screen --ip-rules "$T/ip"

@@ -48,7 +48,11 @@ check_trusted(struct screen *s, struct mgerr *e)
 	return 0;
 }
 
-/* IP screen: longest prefix wins; unlisted clients get --ip-default. */
+/*
+ * IP screen: longest prefix wins; unlisted clients get --ip-default.
+ * With --ip-default deny and no --ip-rules the allow list is empty, so
+ * every client is unlisted and denied.
+ */
 void
 check_ip(struct screen *s, struct outcome *o)
 {
@@ -56,10 +60,10 @@ check_ip(struct screen *s, struct outcome *o)
 	char ipbuf[IP_STRLEN], why[300];
 	int allow;
 
-	if (s->ipl == NULL || s->ip_action == ACT_OFF)
+	if ((s->ipl == NULL && !s->ip_deny) || s->ip_action == ACT_OFF)
 		return;
 	ip_format(&s->env.ip, ipbuf, sizeof(ipbuf));
-	if (list_match_ip(s->ipl, &s->env.ip, &value)) {
+	if (s->ipl != NULL && list_match_ip(s->ipl, &s->env.ip, &value)) {
 		allow = is_allow(value);
 		explain(s, "ip screen: %s matches a %s rule", ipbuf,
 		    allow ? "allow" : "deny");

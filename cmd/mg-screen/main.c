@@ -186,11 +186,31 @@ exempt(const struct screen *s, const char **why)
 	return 0;
 }
 
+/*
+ * The checks that judge the client address itself.  Without an address
+ * they cannot say yes, so the answer is a defer, as mg-spf gives: an
+ * empty TCPREMOTEIP must never pass a screen that would have refused.
+ */
+static int
+ip_checks_enabled(const struct screen *s)
+{
+	return (s->ip_action != ACT_OFF && (s->ipl != NULL || s->ip_deny)) ||
+	    s->dyn_action != ACT_OFF || s->dyn_record.n > 0 ||
+	    s->require_ptr != ACT_OFF || s->require_fcrdns != ACT_OFF ||
+	    s->hostl != NULL || s->helo_match != ACT_OFF;
+}
+
 static void
 run_checks(struct screen *s, struct outcome *o, struct mgerr *e)
 {
 	const char *why;
 
+	if (!s->env.have_ip && !exempt(s, &why) && ip_checks_enabled(s)) {
+		explain(s, "no client address: the address checks cannot pass");
+		outcome_tempfail(o,
+		    "no client address: give --ip or set TCPREMOTEIP");
+		return;
+	}
 	if (s->env.have_ip && check_trusted(s, e)) {
 		explain(s, "trusted client: every screen passes");
 		return;
