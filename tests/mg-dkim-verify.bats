@@ -38,6 +38,36 @@ load lib/dkim
 	assert_output "550 5.7.1 message has no valid signature"
 }
 
+@test "mg-dkim-verify gives a message that does not parse the strictest policy" {
+	# A NUL byte, a 70 KB header line, 1001 fields, no empty line.
+	printf 'X-Pad: \0\n' | cat - "$DATA/dkim/plain.eml" > "$T/p1.eml"
+	{ printf 'X-Long: %070000d\n' 0; cat "$DATA/dkim/plain.eml"; } > "$T/p2.eml"
+	{ for i in $(seq 1001); do echo "X-F$i: x"; done
+	  cat "$DATA/dkim/plain.eml"; } > "$T/p3.eml"
+	printf 'From: a@example.com\nSubject: x\nno empty line here\n' > "$T/p4.eml"
+	for f in p1 p2 p3 p4; do
+		run --separate-stderr verify --no-signature reject < "$T/$f.eml"
+		assert_equal "$status" 100
+		assert_output "550 5.7.1 message cannot be parsed for DKIM"
+		run --separate-stderr verify --no-key defer < "$T/$f.eml"
+		assert_equal "$status" 111
+		run --separate-stderr verify < "$T/$f.eml"
+		assert_success
+		assert_output --partial "dkim=permerror"
+		run --separate-stderr verify -m < "$T/$f.eml"
+		assert_equal "$status" 111
+	done
+}
+
+@test "a tampered signed message stays rejected with a NUL field put in front" {
+	sign -m < "$DATA/dkim/plain.eml" > "$T/s.eml"
+	sed 's/^world/World/' "$T/s.eml" > "$T/b.eml"
+	printf 'X-Pad: \0\n' | cat - "$T/b.eml" > "$T/nul.eml"
+	run --separate-stderr verify --bad-signature reject < "$T/nul.eml"
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 message cannot be parsed for DKIM"
+}
+
 @test "RSA and Ed25519 signatures of the awkward corpus verify in mg-dkim-verify, dkimpy and Mail::DKIM" {
 	corpus
 	for m in "$T"/corpus/*.eml; do

@@ -166,6 +166,25 @@ teardown() {
 	assert_equal "$(delivered)" 1
 }
 
+@test "mg-wrap refuses an unsigned message with no empty line under a dkim --no-signature reject step" {
+	printf '[data]\nmg-dkim-verify -H mx.test --resolver zone:/dev/null --no-signature reject\n' >"$T/c"
+	wrap_start -C "$T/c"
+	run raw <<-EOF2
+	HELO client.test
+	MAIL FROM:<a@b.test>
+	RCPT TO:<user@example.test>
+	DATA
+	From: a@b.test
+	Subject: no empty line follows
+	this body line is not a header field
+	.
+	QUIT
+	EOF2
+	assert_line --partial "550 5.7.1 message cannot be parsed for DKIM"
+	refute_line --partial "250 Queued!"
+	assert_equal "$(delivered)" 0
+}
+
 @test "mg-wrap gives later steps the results of earlier ones in MG_AUTHRES" {
 	cat >"$T/c" <<-'EOF2'
 	[mail]

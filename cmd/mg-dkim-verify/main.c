@@ -195,6 +195,28 @@ decide(struct verify *v, struct outcome *o)
 		outcome_act(o, v->act_fail, "signature did not verify");
 }
 
+/*
+ * A message that does not parse (a NUL in the header, an overlong line,
+ * too many fields, no empty line) cannot be judged, and could hide any
+ * outcome: unsigned, a bad signature, a missing key.  It gets the
+ * strictest of those three actions, never a silent pass.
+ */
+static void
+decide_unparsed(const struct verify *v, struct outcome *o)
+{
+	int act = v->act_nosig;
+
+	if (v->act_fail > act)
+		act = v->act_fail;
+	if (v->act_nokey > act)
+		act = v->act_nokey;
+	outcome_act(o, act, "message cannot be parsed for DKIM");
+	/* -m must pass every byte on, and these bytes are gone. */
+	if (o->code == EXIT_ACCEPT && v->message && !v->spp)
+		outcome_tempfail(o, "cannot pass on a message that does "
+		    "not parse");
+}
+
 static void
 log_decision(const struct verify *v, const struct outcome *o,
     const char *err)
@@ -256,8 +278,10 @@ main(int argc, char **argv)
 		log_error("read message: %s", err = e.msg);
 		if (e.temp)
 			outcome_tempfail(&o, "cannot read the message");
-		else
+		else {
 			authres_add(&V.ar, "dkim", "permerror", e.msg, NULL);
+			decide_unparsed(&V, &o);
+		}
 	} else if (run(&V, m, &e) == -1) {
 		log_error("%s", err = e.msg);
 		outcome_tempfail(&o, "cannot verify the message");
