@@ -612,12 +612,16 @@ at() {
 
 # --- bad input -----------------------------------------------------------------
 
-@test "mg-relaycheck refuses every recipient when the local domains file is missing" {
-	for env in "" RELAYCLIENT=1 SMTPAUTHUSER=alice; do
-		run --separate-stderr env $env mg-relaycheck -l "$T/nonexistent" --ip 192.0.2.9 --rcpt u@example.com
-		assert_equal "$status" 100
-		assert_output "550 5.7.1 relaying denied (no local domains configured)"
-		[[ "$stderr" == *"local domains $T/nonexistent missing: refusing to relay for everyone"* ]]
+@test "mg-relaycheck defers when the local domains file is missing, and lets relay clients relay" {
+	run --separate-stderr mg-relaycheck -l "$T/nonexistent" --ip 192.0.2.9 --rcpt u@example.com
+	assert_equal "$status" 111
+	assert_output "451 4.3.0 temporary failure (no local domains configured)"
+	[[ "$stderr" == *"local domains $T/nonexistent missing: deferring every client that may not relay"* ]]
+	for env in RELAYCLIENT=1 SMTPAUTHUSER=alice; do
+		run --separate-stderr env $env mg-relaycheck -l "$T/nonexistent" --ip 192.0.2.9 --rcpt u@elsewhere.test
+		assert_success
+		refute_output --partial "relaying denied"
+		refute_output --partial "451"
 	done
 }
 

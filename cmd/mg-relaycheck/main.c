@@ -160,8 +160,8 @@ load_domains(struct relay *r, struct mgerr *e)
 	if (domset_load(&r->local, r->local_file, e) == -1) {
 		if (access(r->local_file, F_OK) == -1 && errno == ENOENT) {
 			r->local_missing = 1;
-			log_error("local domains %s missing: refusing to "
-			    "relay for everyone", r->local_file);
+			log_error("local domains %s missing: deferring "
+			    "every client that may not relay", r->local_file);
 		} else
 			return -1;
 	}

@@ -288,10 +288,22 @@ check_rcpt(struct relay *r, const char *raw, struct outcome *o,
 	enum rcpt_kind k;
 	int allowed;
 
+	/*
+	 * A missing local-domains file is a configuration error: mail waits
+	 * (the contract's 111) and nothing bounces, while a client that may
+	 * relay anyway (RELAYCLIENT, AUTH, a relay rule) still relays.
+	 */
 	if (r->local_missing) {
+		if ((allowed = relay_allowed(r, e)) == -1)
+			return -1;
+		if (allowed) {
+			explain(r, "no local domains, but the client may "
+			    "relay: %s", r->why_relay);
+			return 0;
+		}
 		decide(r, "no-local-domains");
-		outcome_refuse(o, EXIT_REJECT, "550", "5.7.1",
-		    "relaying denied (no local domains configured)");
+		outcome_refuse(o, EXIT_DEFER, "451", "4.3.0",
+		    "temporary failure (no local domains configured)");
 		return 0;
 	}
 	if ((k = rcpt_classify(r, raw, &a, &why, e)) == RCPT_BAD) {
