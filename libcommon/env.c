@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "env.h"
+#include "num.h"
 
 void
 env_init(struct envelope *env)
@@ -20,8 +21,7 @@ int
 env_load(struct envelope *env, struct mgerr *e)
 {
 	const char *v;
-	long long n;
-	char *end;
+	struct mgerr ne;
 
 	env->ip_text = fill(env->ip_text, "TCPREMOTEIP");
 	env->host = fill(env->host, "TCPREMOTEHOST");
@@ -39,10 +39,13 @@ env_load(struct envelope *env, struct mgerr *e)
 		mgerr_set(e, "out of memory");
 		return -1;
 	}
-	if (env->rcpt_count < 0 && (v = getenv("SMTPRCPTCOUNT")) != NULL) {
-		n = strtoll(v, &end, 10);
-		if (*v != '\0' && *end == '\0' && n >= 0)
-			env->rcpt_count = n;
+	/* The same bound as --rcpt-count; junk is bad input, not 0. */
+	if (env->rcpt_count < 0 && (v = getenv("SMTPRCPTCOUNT")) != NULL &&
+	    *v != '\0' && num_parse(v, 0, ENV_RCPT_COUNT_MAX,
+	    &env->rcpt_count, &ne) == -1) {
+		env->rcpt_count = -1;
+		mgerr_set(e, "SMTPRCPTCOUNT %s", ne.msg);
+		return -1;
 	}
 	env->have_ip = 0;
 	if (env->ip_text != NULL && *env->ip_text != '\0') {

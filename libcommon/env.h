@@ -28,6 +28,11 @@ struct envelope {
 	int		 have_ip;
 };
 
+/* Recipients a transaction may have counted: far above any MTA's limit
+ * (RFC 5321 section 4.5.3.1.8 asks only for 100), and far below where
+ * "count + 1" could overflow. */
+#define ENV_RCPT_COUNT_MAX	1000000
+
 /* The option table entries every checking program shares; a program's
  * table starts with ENV_OPTS(&env). */
 #define ENV_OPTS(env)							\
@@ -36,7 +41,8 @@ struct envelope {
 	{ "helo", 0, OPT_STR, &(env)->helo, 0, 0, "name" },		\
 	{ "from", 0, OPT_STR, &(env)->from, 0, 0, "addr" },		\
 	{ "rcpt", 0, OPT_LIST, &(env)->rcpt, 0, 0, "addr" },		\
-	{ "rcpt-count", 0, OPT_NUM, &(env)->rcpt_count, 0, 1000000, "n" }, \
+	{ "rcpt-count", 0, OPT_NUM, &(env)->rcpt_count, 0,		\
+	    ENV_RCPT_COUNT_MAX, "n" },					\
 	{ "auth-user", 0, OPT_STR, &(env)->auth_user, 0, 0, "name" },	\
 	{ "auth-results", 0, OPT_STR, &(env)->authres, 0, 0, "text" }
 

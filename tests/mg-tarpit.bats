@@ -35,6 +35,18 @@ seq_of() {
 	echo "$out"
 }
 
+@test "mg-tarpit defers an SMTPRCPTCOUNT that is too large or not a number" {
+	for v in 9223372036854775807 18446744073709551616 1000001 abc 3x -1; do
+		SMTPRCPTCOUNT=$v run --separate-stderr mg-tarpit --after 2 --print
+		assert_equal "$status" 111
+		assert_output "451 4.3.0 temporary failure (tarpit error)"
+		[[ "$stderr" == *"SMTPRCPTCOUNT $v: "* ]]
+	done
+	SMTPRCPTCOUNT=1000000 run --separate-stderr mg-tarpit --after 2 --max 60 --print
+	assert_success
+	assert_output "60"
+}
+
 @test "mg-tarpit delays nobody unless configured" {
 	run --separate-stderr mg-tarpit --print --ip 192.0.2.1 --rcpt-count 50
 	assert_success
