@@ -310,7 +310,7 @@ env1=(--ip 192.0.2.7 --from alice@example.com --rcpt bob@example.org)
 	at "$T0" "${wl[@]}" --ip 198.51.100.9 --from x@y.example --rcpt bob@example.org
 	assert_success
 	[[ "$stderr" == *"greylist=\"whitelisted client\""* ]]
-	at "$T0" "${wl[@]}" --ip 192.0.2.7 --from anyone@partner.example --rcpt bob@example.org
+	at "$T0" "${wl[@]}" --ip 192.0.2.7 --from anyone@partner.example --rcpt bob@example.org --spf-pass partner.example
 	assert_success
 	at "$T0" "${wl[@]}" --ip 192.0.2.7 --from x@y.example --rcpt postmaster@example.org
 	assert_success
@@ -320,6 +320,23 @@ env1=(--ip 192.0.2.7 --from alice@example.com --rcpt bob@example.org)
 	assert_equal "$status" 111
 	run ft "$T0" mg-greylist -d "$T/st" stats
 	assert_line "pending 1"
+}
+
+@test "mg-greylist trusts a sender whitelist entry only with an SPF pass for its domain" {
+	printf '@partner.example\n' > "$T/senders"
+	# Anyone can write @partner.example in MAIL FROM: forged, greylisted.
+	at "$T0" --sender-whitelist "$T/senders" --ip 192.0.2.7 --from ceo@partner.example --rcpt bob@example.org
+	assert_equal "$status" 111
+	assert_output --partial "greylisted"
+	# SPF passed for another domain: still greylisted.
+	at "$T0" --sender-whitelist "$T/senders" --ip 192.0.2.8 --from ceo@partner.example --rcpt bob@example.org --auth-results "spf=pass smtp.mailfrom=x@other.example"
+	assert_equal "$status" 111
+	# SPF passed for partner.example, from MG_AUTHRES or --spf-pass.
+	MG_AUTHRES="spf=pass smtp.mailfrom=ceo@partner.example" at "$T0" --sender-whitelist "$T/senders" --ip 192.0.2.9 --from ceo@partner.example --rcpt bob@example.org
+	assert_success
+	[[ "$stderr" == *"greylist=\"whitelisted sender\""* ]]
+	at "$T0" --sender-whitelist "$T/senders" --ip 192.0.2.10 --from ceo@Partner.Example --rcpt bob@example.org --spf-pass partner.example
+	assert_success
 }
 
 @test "mg-greylist passes forward-confirmed client names on its whitelist, and only those" {

@@ -238,6 +238,39 @@ name_listed(struct grey *g)
 	return hit;
 }
 
+int
+grey_spf_passed(const struct grey *g, const char *domain)
+{
+	char spf[ADDR_DOMAIN_MAX + 1];
+	int have;
+
+	have = g->spf_pass != NULL ?
+	    strlcpy(spf, g->spf_pass, sizeof(spf)) > 0 :
+	    authres_spf_pass(g->env.authres, spf, sizeof(spf));
+	return have && domain[0] != '\0' && strcasecmp(spf, domain) == 0;
+}
+
+/*
+ * A sender whitelist entry names a domain that anyone can forge, so it
+ * counts only when SPF passed for the sender's domain, as a client name
+ * counts only when forward-confirmed.
+ */
+static int
+sender_listed(struct grey *g)
+{
+	struct mailaddr a;
+	struct mgerr e;
+
+	if (g->senders == NULL || addr_parse(g->env.from, &a, &e) == -1 ||
+	    !list_match_addr(g->senders, a.addr, NULL))
+		return 0;
+	if (grey_spf_passed(g, a.domain))
+		return 1;
+	explain(g, "sender %s is whitelisted, but SPF did not pass for %s: "
+	    "not trusted", a.addr, a.domain);
+	return 0;
+}
+
 /* The whitelists that need no lookup.  Returns the reason, or NULL. */
 static const char *
 listed(struct grey *g, const char *rcpt)
@@ -252,8 +285,7 @@ listed(struct grey *g, const char *rcpt)
 	if (g->clients != NULL && g->env.have_ip &&
 	    list_match_ip(g->clients, &g->env.ip, NULL))
 		return "whitelisted client";
-	if (g->senders != NULL && addr_parse(g->env.from, &a, &e) == 0 &&
-	    list_match_addr(g->senders, a.addr, NULL))
+	if (sender_listed(g))
 		return "whitelisted sender";
 	if (g->rcpts != NULL && addr_parse(rcpt, &a, &e) == 0 &&
 	    list_match_addr(g->rcpts, a.addr, NULL))

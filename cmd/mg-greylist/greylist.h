@@ -77,6 +77,8 @@ const char *norm_domain(const char *addr);
  * smtp.mailfrom=user@example.com"), lower-cased into out; 1 found, 0 not.
  */
 int	authres_spf_pass(const char *text, char *out, size_t len);
+/* 1 if SPF passed (--spf-pass, else MG_AUTHRES) for this domain. */
+int	grey_spf_passed(const struct grey *g, const char *domain);
 /*
  * Builds the store key "t NET SENDER RCPT" from normalised parts, or
  * "h " + SHA-256 hex when hashing or when the text passes GREY_KEY_MAX.

@@ -111,15 +111,9 @@ acquire(struct grey *g, struct mgerr *e)
 static void
 key_origin(struct grey *g, const char *sender, char *out, size_t len)
 {
-	char spf[ADDR_DOMAIN_MAX + 1];
 	const char *dom = norm_domain(sender);
-	int have;
 
-	have = g->spf_pass != NULL ?
-	    strlcpy(spf, g->spf_pass, sizeof(spf)) > 0 :
-	    authres_spf_pass(g->env.authres, spf, sizeof(spf));
-	if (g->spf_aware && have && dom[0] != '\0' &&
-	    strcasecmp(spf, dom) == 0) {
+	if (g->spf_aware && grey_spf_passed(g, dom)) {
 		snprintf(out, len, "spf:%s", dom);
 		return;
 	}
