@@ -60,6 +60,36 @@ teardown() {
 	assert_output '550 5.7.1 client 192.0.2.1 is not welcome here'
 }
 
+@test "mg-screen refuses a sender that does not parse under --sender-domain" {
+	long=$(printf 'a%.0s' $(seq 64))
+	huge=$(head -c 100000 /dev/zero | tr '\0' a)
+	for a in 'u@' 'u@a..b' "u@$long.example" "u@$huge.example"; do
+		run --separate-stderr mg-screen --ip 192.0.2.1 --from "$a" --sender-domain reject --resolver "zone:/dev/null"
+		assert_equal "$status" 100
+		assert_output --regexp '^550 5\.7\.1 sender address <u@'
+		[ "${#output}" -le 512 ]
+	done
+}
+
+@test "mg-screen's blacklist is not evaded by an address that does not parse" {
+	printf '@spam.test\n' > "$T/bl"
+	for a in 'u@spam.test,' 'u@spam.test ' 'u@spam..test' 'u@spam.test@x'; do
+		run --separate-stderr mg-screen --ip 192.0.2.1 --from "$a" --blacklist "$T/bl"
+		assert_equal "$status" 100
+		assert_output "550 5.7.1 sender address <$a> is not valid"
+		run --separate-stderr mg-screen --ip 192.0.2.1 --from ok@good.test --rcpt "$a" --blacklist "$T/bl"
+		assert_equal "$status" 100
+		assert_output "550 5.7.1 recipient address <$a> is not valid"
+	done
+	run --separate-stderr mg-screen --ip 192.0.2.1 --from '<u@spam.test>' --blacklist "$T/bl"
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 sender <u@spam.test> is not welcome here"
+	for a in ok@good.test '"john smith"@good.test' ''; do
+		run --separate-stderr mg-screen --ip 192.0.2.1 --from "$a" --blacklist "$T/bl"
+		assert_success
+	done
+}
+
 @test "mg-screen takes the envelope from the tcpserver environment" {
 	echo "192.0.2.0/24 deny" > "$T/ip"
 	TCPREMOTEIP=192.0.2.7 run --separate-stderr mg-screen --ip-rules "$T/ip"

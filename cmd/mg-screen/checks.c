@@ -114,20 +114,28 @@ check_host(struct screen *s, struct outcome *o)
 	}
 }
 
-/* 1 when addr (an envelope address as given) is blacklisted. */
+/*
+ * 1 when addr (an envelope address as given) is blacklisted, or does not
+ * parse: an address the parser cannot read ("u@spam.test,", a trailing
+ * space, "u@spam..test", two @) could be delivered to a listed one by a
+ * lenient MTA, so it is refused rather than matched as text.
+ */
 static int
-blacklisted(struct screen *s, const char *addr, char *canon, size_t len)
+blacklisted(struct screen *s, const char *addr, char *canon, size_t len,
+    int *bad)
 {
 	struct mailaddr a;
 	struct mgerr e;
 	const char *value;
 
+	*bad = 0;
 	if (addr_parse(addr, &a, &e) == -1) {
-		/* Unparsable addresses are the SMTP server's to refuse;
-		 * match the text as given so a listed string still hits. */
 		strlcpy(canon, addr, len);
-	} else
-		strlcpy(canon, a.addr, len);
+		explain(s, "blacklist: <%s> does not parse: %s", canon, e.msg);
+		*bad = 1;
+		return 1;
+	}
+	strlcpy(canon, a.addr, len);
 	if (!list_match_addr(s->blacklist, canon, &value))
 		return 0;
 	explain(s, "blacklist: <%s> matches a %s entry", canon,
@@ -141,20 +149,24 @@ check_blacklist(struct screen *s, struct outcome *o)
 {
 	char canon[600], why[700], clean[LOG_FIELD_MAX + 1];
 	size_t i;
+	int bad;
 
 	if (s->blacklist == NULL || s->blacklist_action == ACT_OFF)
 		return;
 	if (s->env.from != NULL &&
-	    blacklisted(s, s->env.from, canon, sizeof(canon))) {
-		snprintf(why, sizeof(why), "sender <%s> is not welcome here",
+	    blacklisted(s, s->env.from, canon, sizeof(canon), &bad)) {
+		snprintf(why, sizeof(why), bad ? "sender address <%s> is "
+		    "not valid" : "sender <%s> is not welcome here",
 		    log_sanitize(clean, sizeof(clean), canon));
 		fail_check(s, o, s->blacklist_action, "blacklist", why);
 	}
 	for (i = 0; i < s->env.rcpt.n; i++) {
-		if (!blacklisted(s, s->env.rcpt.v[i], canon, sizeof(canon)))
+		if (!blacklisted(s, s->env.rcpt.v[i], canon, sizeof(canon),
+		    &bad))
 			continue;
-		snprintf(why, sizeof(why), "recipient <%s> does not take "
-		    "mail from here", log_sanitize(clean, sizeof(clean), canon));
+		snprintf(why, sizeof(why), bad ? "recipient address <%s> is "
+		    "not valid" : "recipient <%s> does not take mail from "
+		    "here", log_sanitize(clean, sizeof(clean), canon));
 		fail_check(s, o, s->blacklist_action, "blacklist", why);
 	}
 }

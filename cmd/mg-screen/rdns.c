@@ -299,9 +299,18 @@ check_sender_domain(struct screen *s, struct outcome *o)
 	char why[400], clean[LOG_FIELD_MAX + 1];
 	int ok = 0;
 
-	if (s->sender_domain == ACT_OFF || s->env.from == NULL ||
-	    s->dns == NULL || addr_parse(s->env.from, &a, &e) == -1 ||
-	    a.null || a.domain[0] == '\0' || a.literal)
+	if (s->sender_domain == ACT_OFF || s->env.from == NULL)
+		return;
+	/* An address that does not parse has no domain to look up, and
+	 * must not pass for one that does: it fails the check. */
+	if (addr_parse(s->env.from, &a, &e) == -1) {
+		snprintf(why, sizeof(why), "sender address <%s> is not valid",
+		    log_sanitize(clean, sizeof(clean), s->env.from));
+		explain(s, "sender-domain: %s", e.msg);
+		fail_check(s, o, s->sender_domain, "sender-domain", why);
+		return;
+	}
+	if (s->dns == NULL || a.null || a.domain[0] == '\0' || a.literal)
 		return;
 	log_sanitize(clean, sizeof(clean), a.domain);
 	dns_query(s->dns, a.domain, 15, &r, &e);
