@@ -101,6 +101,7 @@ store(const struct opt *o, const char *val, struct mgerr *e)
 {
 	long long n;
 	int64_t d;
+	char daybuf[32];
 
 	switch (o->type) {
 	case OPT_FLAG:
@@ -125,7 +126,14 @@ store(const struct opt *o, const char *val, struct mgerr *e)
 			return -1;
 		*(long long *)o->dst = n;
 		return 0;
+	case OPT_DAYS:
 	case OPT_DURATION:
+		if (o->type == OPT_DAYS && *val != '\0' &&
+		    val[strspn(val, "0123456789")] == '\0' &&
+		    strlen(val) < sizeof(daybuf) - 1) {
+			snprintf(daybuf, sizeof(daybuf), "%sd", val);
+			val = daybuf;
+		}
 		if (num_duration(val, o->min, o->max, &d, e) == -1)
 			return -1;
 		*(int64_t *)o->dst = d;

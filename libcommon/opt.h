@@ -25,6 +25,7 @@ enum opt_type {
 	OPT_LIST,	/* struct opt_list *: repeatable, accumulates */
 	OPT_NUM,	/* long long *, bounded by min and max */
 	OPT_DURATION,	/* int64_t * seconds, bounded by min and max */
+	OPT_DAYS,	/* as OPT_DURATION, but a bare number counts days */
 	OPT_ACTION,	/* int * holding an enum action (reply.h) */
 	OPT_CHOICE,	/* int *: the place of the word among arg's
 			   "a|b|c"; any other word is an error */

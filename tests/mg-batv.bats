@@ -357,14 +357,32 @@ need_exim() {
 	[[ "$stderr" == *"signed address too long"* ]]
 }
 
-@test "mg-batv keeps tags valid when the clock jumps back, and rotate refuses to go back" {
+@test "mg-batv reads a bare --lifetime as days, as its synopsis says" {
+	mkkeys 0 0 secret
+	t7=$(at "$DAY0" -k "$K" -l 7 sign joe@example.com)
+	t7d=$(at "$DAY0" -k "$K" -l 7d sign joe@example.com)
+	assert_equal "$t7" "$t7d"
+	t14=$(at "$DAY0" -k "$K" -l 14 sign joe@example.com)
+	t2w=$(at "$DAY0" -k "$K" -l 2w sign joe@example.com)
+	assert_equal "$t14" "$t2w"
+	[ "$t7" != "$t14" ]
+	run --separate-stderr at "$DAY0" -k "$K" -l 401 sign joe@example.com
+	assert_equal "$status" 111
+}
+
+@test "mg-batv accepts tags one lifetime ahead, as Exim, and rotate refuses to go back" {
 	mkkeys 0 0 secret
 	at "$DAY0" -k "$K" rotate >/dev/null
 	tag=$(at "$DAY0" -k "$K" sign joe@example.com)
 	[[ "$tag" == prvs=1790* ]]
-	run --separate-stderr at "2024-02-27 12:00:00 UTC" -k "$K" -x --from "" --rcpt "$tag"
+	# Expiry 7 days ahead: valid.  Seen from three days earlier it would
+	# be 10 days ahead, past one lifetime: expired (it was accepted up to
+	# two lifetimes ahead, a 14-day replay window).
+	run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "$tag"
 	assert_success
-	[[ "$stderr" == *"the clock went back"* ]]
+	run --separate-stderr at "2024-02-27 12:00:00 UTC" -k "$K" -x --from "" --rcpt "$tag"
+	assert_equal "$status" 100
+	[[ "$stderr" == *"tag expires in 10 days, more than the lifetime of 7"* ]]
 	run --separate-stderr at "2024-02-27 12:00:00 UTC" -k "$K" rotate
 	assert_equal "$status" 111
 	[[ "$stderr" == *"clock is behind the newest key"* ]]

@@ -28,7 +28,7 @@ static const struct opt options[] = {
 	{ "explain", 'x', OPT_FLAG, &B.explain, 0, 0, NULL },
 	{ "hostname", 'H', OPT_STR, &B.hostname, 0, 0, "name" },
 	{ "keys", 'k', OPT_STR, &B.keys_file, 0, 0, "file" },
-	{ "lifetime", 'l', OPT_DURATION, &B.lifetime, 86400, 400 * 86400LL, "days" },
+	{ "lifetime", 'l', OPT_DAYS, &B.lifetime, 86400, 400 * 86400LL, "days" },
 	{ "log-only", 0, OPT_BOOL, &B.log_only, 0, 0, "yes|no" },
 	{ "resolver", 'r', OPT_STR, &B.resolver, 0, 0, "spec" },
 	{ "spp", 0, OPT_FLAG, &B.spp, 0, 0, NULL },
