@@ -321,6 +321,24 @@ build_getopt(const struct opt *tab, struct option *lo, char *so, size_t solen)
 	return (int)i;
 }
 
+int opt_help;
+
+/* 1 when the words before "--" ask for help. */
+static int
+help_asked(const struct opt *tab, int argc, char **argv)
+{
+	int i, h_free = 1;
+
+	for (i = 0; tab[i].name != NULL; i++)
+		if (tab[i].chr == 'h')
+			h_free = 0;
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    (h_free && strcmp(argv[i], "-h") == 0))
+			return 1;
+	return 0;
+}
+
 int
 opt_parse(const char *prog, const struct opt *tab, int argc, char **argv,
     struct mgerr *e)
@@ -330,6 +348,11 @@ opt_parse(const char *prog, const struct opt *tab, int argc, char **argv,
 	const char *cfg;
 	int c, n, rc;
 
+	if (help_asked(tab, argc, argv)) {
+		opt_help = 1;
+		mgerr_set(e, "help");
+		return -1;
+	}
 	if ((cfg = scan_config(argc, argv)) != NULL) {
 		if (conf_read(prog, tab, cfg, 1, e) == -1)
 			return -1;

@@ -58,6 +58,12 @@ struct opt {
  * life.  On success returns the index of the first operand in argv.  On
  * error returns -1 with e naming the option, or FILE:LINE for the file.
  */
+/*
+ * Set by opt_parse when the words hold --help (or -h, where no option
+ * of the table takes that letter): opt_parse then returns -1, and the
+ * program prints its usage on standard output and exits 0.
+ */
+extern int opt_help;
 int	opt_parse(const char *prog, const struct opt *tab, int argc,
 	    char **argv, struct mgerr *e);
 /* Sets one option by its long name from text, as a config line would. */

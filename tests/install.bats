@@ -26,3 +26,19 @@ teardown() {
 	run "$T/root/opt/mg/bin/mg-screen" --ip 192.0.2.1
 	assert_success
 }
+
+@test "every program answers --help with its usage on stdout and exit 0" {
+	for p in "$TOP"/cmd/mg-*; do
+		n=$(basename "$p")
+		run --separate-stderr "$TOP/bin/$n" --help
+		assert_success
+		assert_line --index 0 --regexp "^usage: $n "
+		assert_equal "$stderr" ""
+	done
+	run --separate-stderr "$TOP/bin/mg-screen" -h
+	assert_success
+	assert_line --index 0 --regexp '^usage: mg-screen '
+	# An unknown option is still a usage error that defers.
+	run --separate-stderr "$TOP/bin/mg-screen" --bogus
+	assert_equal "$status" 111
+}

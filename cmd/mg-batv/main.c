@@ -40,13 +40,15 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(stderr,
+	fprintf(opt_help ? stdout : stderr,
 	    "usage: %s [-x] [-c file] [-k keys] [--from addr] [--rcpt addr]\n"
 	    "       %*s [--ip addr] [option ...] [check]\n"
 	    "       %s [-k keys] [-D domain] [--subaddress +|-] sign addr ...\n"
 	    "       %s strip addr ...\n"
 	    "       %s [-k keys] [-l days] rotate | keys\n",
 	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG);
+	if (opt_help)
+		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    B.spp ? "E" : "");
 	exit(B.spp ? 0 : EXIT_DEFER);
@@ -290,7 +292,8 @@ main(int argc, char **argv)
 	log_init(PROG);
 	set_defaults(&B);
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
-		log_error("%s", e.msg);
+		if (!opt_help)
+			log_error("%s", e.msg);
 		usage();
 	}
 	argc -= first;

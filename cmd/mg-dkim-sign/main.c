@@ -48,7 +48,7 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(stderr,
+	fprintf(opt_help ? stdout : stderr,
 	    "usage: %s [-lmxz] [-c file] -d domain -s selector -k keyfile\n"
 	    "       %*s [-a alg] [-C header/body] [-h list] [-o list]"
 	    " [-e time] [-t epoch] < message\n"
@@ -58,6 +58,8 @@ usage(void)
 	    " -k keyfile\n"
 	    "       %s testkey [-r resolver] -d domain -s selector"
 	    " -k keyfile\n", PROG, (int)strlen(PROG), "", PROG, PROG, PROG);
+	if (opt_help)
+		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    S.spp ? "E" : "");
 	exit(S.spp ? 0 : EXIT_DEFER);
@@ -242,7 +244,8 @@ main(int argc, char **argv)
 	log_init(PROG);
 	set_defaults(&S);
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
-		log_error("%s", e.msg);
+		if (!opt_help)
+			log_error("%s", e.msg);
 		usage();
 	}
 	if (first < argc && (strcmp(argv[first], "genkey") == 0 ||

@@ -41,12 +41,14 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(stderr,
+	fprintf(opt_help ? stdout : stderr,
 	    "usage: %s [-mx] [-c file] [-H hostname] [-r resolver]\n"
 	    "       %*s [--no-signature action] [--bad-signature action]\n"
 	    "       %*s [--no-key action] [--temperror action] [option ...]"
 	    " < message\n", PROG, (int)strlen(PROG), "", (int)strlen(PROG),
 	    "");
+	if (opt_help)
+		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    V.spp ? "E" : "");
 	exit(V.spp ? 0 : EXIT_DEFER);
@@ -264,7 +266,9 @@ main(int argc, char **argv)
 	log_init(PROG);
 	set_defaults(&V);
 	if ((rc = opt_parse(PROG, options, argc, argv, &e)) != argc) {
-		log_error("%s", rc == -1 ? e.msg : "unexpected argument");
+		if (!opt_help)
+			log_error("%s", rc == -1 ? e.msg :
+			    "unexpected argument");
 		usage();
 	}
 	outcome_init(&o);

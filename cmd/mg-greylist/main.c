@@ -49,7 +49,7 @@ static const struct opt options[] = {
 void
 usage(void)
 {
-	fprintf(stderr,
+	fprintf(opt_help ? stdout : stderr,
 	    "usage: %s [-x] [-c file] [--enable yes] --ip addr --from addr "
 	    "--rcpt addr\n"
 	    "       %*s [option ...]\n"
@@ -57,6 +57,8 @@ usage(void)
 	    "       %s pass [--ip addr --from addr --rcpt addr | -]\n"
 	    "       %s delete [--ip addr --from addr --rcpt addr | key ...]\n",
 	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG);
+	if (opt_help)
+		exit(0);
 	/* The contract holds for usage errors too: a reply line, then 111. */
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    G.spp ? "E" : "");
@@ -150,7 +152,8 @@ main(int argc, char **argv)
 	log_init(PROG);
 	set_defaults(&G);
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
-		log_error("%s", e.msg);
+		if (!opt_help)
+			log_error("%s", e.msg);
 		usage();
 	}
 	argc -= first;

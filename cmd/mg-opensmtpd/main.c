@@ -48,9 +48,11 @@ static const struct opt options[] = {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-c file] [-C chain] [-H hostname] "
+	fprintf(opt_help ? stdout : stderr, "usage: %s [-c file] [-C chain] [-H hostname] "
 	    "[--batv-sign command] [--dkim-sign command] [option ...]\n",
 	    PROG);
+	if (opt_help)
+		exit(0);
 	/* smtpd reads stdout: a usage error must not look like protocol. */
 	exit(EXIT_DEFER);
 }
@@ -218,7 +220,8 @@ main(int argc, char **argv)
 	log_init(PROG);
 	set_defaults(&O);
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
-		log_error("%s", e.msg);
+		if (!opt_help)
+			log_error("%s", e.msg);
 		usage();
 	}
 	if (first != argc) {

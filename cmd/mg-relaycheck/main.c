@@ -53,13 +53,15 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(stderr,
+	fprintf(opt_help ? stdout : stderr,
 	    "usage: %s [-x] [-c file] [-l file] [--ip addr] [--from addr]\n"
 	    "       %*s [--rcpt addr] [--auth-user name] [option ...]\n"
 	    "       %s [-c file] pop-record [--ip addr] [--user name] "
 	    "[program arg ...]\n"
 	    "       %s list | expire\n",
 	    PROG, (int)strlen(PROG), "", PROG, PROG);
+	if (opt_help)
+		exit(0);
 	/* The contract holds for usage errors too: a reply line, then 111. */
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    R.spp ? "E" : "");
@@ -307,7 +309,8 @@ main(int argc, char **argv)
 		    first == sub);
 	}
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
-		log_error("%s", e.msg);
+		if (!opt_help)
+			log_error("%s", e.msg);
 		usage();
 	}
 	argc -= first;

@@ -59,7 +59,7 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(stderr,
+	fprintf(opt_help ? stdout : stderr,
 	    "usage: %s [-x] [-c file] [--ip addr] [--helo name] [--from addr]\n"
 	    "       %*s [--rcpt addr] [option ...]\n"
 	    "       %s record event --ip addr\n"
@@ -67,6 +67,8 @@ usage(void)
 	    "       %s block net [--for time] [--reason text] | unblock net\n"
 	    "       %s compile file ...\n",
 	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG, PROG);
+	if (opt_help)
+		exit(0);
 	/* The contract holds for usage errors too: a reply line, then 111. */
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    S.spp ? "E" : "");
@@ -319,7 +321,8 @@ main(int argc, char **argv)
 	log_init(PROG);
 	set_defaults(&S);
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
-		log_error("%s", e.msg);
+		if (!opt_help)
+			log_error("%s", e.msg);
 		usage();
 	}
 	argc -= first;

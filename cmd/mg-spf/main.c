@@ -50,13 +50,15 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(stderr,
+	fprintf(opt_help ? stdout : stderr,
 	    "usage: %s [-x] [-c file] [-r spec] --ip addr [--helo name]"
 	    " [--from addr]\n"
 	    "       %*s [option ...]\n"
 	    "       %s -S [-m] [-x] [-c file] --ip addr [option ...]"
 	    " < message\n",
 	    PROG, (int)strlen(PROG), "", PROG);
+	if (opt_help)
+		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    S.spp ? "E" : "");
 	exit(S.spp ? 0 : EXIT_DEFER);
@@ -254,7 +256,8 @@ main(int argc, char **argv)
 	log_init(PROG);
 	set_defaults(&S);
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
-		log_error("%s", e.msg);
+		if (!opt_help)
+			log_error("%s", e.msg);
 		usage();
 	}
 	if (first < argc && strcmp(argv[first], "check") != 0) {

@@ -66,11 +66,13 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(stderr,
+	fprintf(opt_help ? stdout : stderr,
 	    "usage: %s [-px] [-c file] [--after n] [--delay seconds] "
 	    "[--factor x]\n"
 	    "       %*s [--max-delay seconds] [option ...] [rcpt | helo]\n",
 	    PROG, (int)strlen(PROG), "");
+	if (opt_help)
+		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    P.spp ? "E" : "");
 	exit(P.spp ? 0 : EXIT_DEFER);
@@ -283,7 +285,8 @@ main(int argc, char **argv)
 	log_init(PROG);
 	set_defaults(&P);
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
-		log_error("%s", e.msg);
+		if (!opt_help)
+			log_error("%s", e.msg);
 		usage();
 	}
 	if (argc - first > 1)

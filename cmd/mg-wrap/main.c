@@ -54,11 +54,13 @@ static const struct opt options[] = {
 void
 wrap_usage(void)
 {
-	fprintf(stderr,
+	fprintf(opt_help ? stdout : stderr,
 	    "usage: %s [-c file] [-C chain] [-H hostname] [option ...] "
 	    "[--] server [arg ...]\n"
 	    "       %s -Q [-c file] [-C chain] [--] [qmail-queue]\n",
 	    PROG, PROG);
+	if (opt_help)
+		exit(0);
 	/* Under tcpserver the client reads this: a reply line, then 111. */
 	printf("421 4.3.0 temporary failure (usage error)\r\n");
 	exit(EXIT_DEFER);
@@ -127,7 +129,8 @@ main(int argc, char **argv)
 	log_init(PROG);
 	set_defaults(&W);
 	if ((first = opt_parse(PROG, options, argc, argv, &e)) == -1) {
-		log_error("%s", e.msg);
+		if (!opt_help)
+			log_error("%s", e.msg);
 		wrap_usage();
 	}
 	W.server_argv = argv + first;
