@@ -54,10 +54,64 @@ open_socket(int *fd, int family)
 	return *fd == -1 ? -1 : 0;
 }
 
-/* Waits up to timeout_ms for a datagram from sa: 1, 0 timeout, -1. */
+/* The length of the question section of the wire query q, 0 if none. */
+static size_t
+question_len(const uint8_t *q, size_t qlen)
+{
+	size_t i = 12;
+
+	if (qlen < 12 || q[4] != 0 || q[5] != 1)
+		return 0;
+	while (i < qlen && q[i] != 0) {
+		if (q[i] > 63)
+			return 0;
+		i += (size_t)q[i] + 1;
+	}
+	if (i + 5 > qlen)
+		return 0;
+	return i + 5 - 12;
+}
+
+/*
+ * 1 when the datagram a answers the query q: the same ID, QR set, one
+ * question, and that question the query's own, the name compared without
+ * regard to case (RFC 5452 section 9.1).  Anything else is dropped,
+ * never believed and never taken as the end of the lookup, so a spoofed
+ * packet can neither forge an answer nor cut the wait short.
+ */
 static int
-await(int fd, const struct sockaddr_storage *sa, uint8_t *ans,
-    size_t *anslen, unsigned timeout_ms)
+answers(const uint8_t *q, size_t qlen, const uint8_t *a, size_t alen)
+{
+	size_t i, n = question_len(q, qlen);
+	unsigned char x, y;
+
+	if (alen < 12 || a[0] != q[0] || a[1] != q[1] || !(a[2] & 0x80))
+		return 0;
+	if (n == 0)
+		return 1;
+	if (a[4] != 0 || a[5] != 1 || alen < 12 + n)
+		return 0;
+	for (i = 12; i < 12 + n; i++) {
+		x = q[i];
+		y = a[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		/* Length octets are below 64, so folding leaves them be. */
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Waits up to timeout_ms for the answer to q from sa, dropping every
+ * other datagram: 1, 0 timeout, -1.
+ */
+static int
+await(int fd, const struct sockaddr_storage *sa, const uint8_t *q,
+    size_t qlen, uint8_t *ans, size_t *anslen, unsigned timeout_ms)
 {
 	struct sockaddr_storage from;
 	struct pollfd pfd;
@@ -86,7 +140,7 @@ await(int fd, const struct sockaddr_storage *sa, uint8_t *ans,
 				continue;
 			return -1;
 		}
-		if (same_peer(&from, sa)) {
+		if (same_peer(&from, sa) && answers(q, qlen, ans, (size_t)n)) {
 			*anslen = (size_t)n;
 			return 1;
 		}
@@ -109,7 +163,8 @@ dns_udp_exchange(int *fd, const struct sockaddr_storage *sa,
 		if (sendto(*fd, q, qlen, 0, (const struct sockaddr *)sa,
 		    salen) == -1)
 			return -1;
-		if ((rc = await(*fd, sa, ans, anslen, timeout_ms)) != 0)
+		if ((rc = await(*fd, sa, q, qlen, ans, anslen,
+		    timeout_ms)) != 0)
 			return rc;
 	}
 	return 0;

@@ -5,11 +5,13 @@
  *
  * dns_udp_exchange() sends the wire query q to sa up to tries times,
  * waiting timeout_ms after each, and copies the first datagram that
- * comes back from sa's address and port into ans.  *fd is -1 before the
+ * comes back from sa's address and port and answers q (the same ID, QR
+ * set, the same question; RFC 5452 section 9.1) into ans; any other
+ * datagram is dropped and the wait goes on.  *fd is -1 before the
  * first call and is opened then; the caller closes it.  Datagrams left
  * over from an earlier query (a late answer after a timeout) are thrown
  * away before sending.  Returns 1 with *anslen set, 0 on timeout, -1 on
- * a socket error with errno set.  The caller checks the answer's ID.
+ * a socket error with errno set.
  */
 #ifndef MG_DNS_UDP_H
 #define MG_DNS_UDP_H

@@ -35,6 +35,24 @@ setup() {
 
 teardown() {
 	silent_server_stop
+	if [ -n "${SPOOF_PID:-}" ]; then
+		kill "$SPOOF_PID" 2>/dev/null
+		wait "$SPOOF_PID" 2>/dev/null
+	fi
+	true
+}
+
+# spoof_start MODE: tests/lib/spoofdns.py on a free port; SPOOF_PORT.
+spoof_start() {
+	local out="$BATS_TEST_TMPDIR/spoof.port" i
+	"$_dns_python" tests/lib/spoofdns.py "$1" > "$out" 2>&1 &
+	SPOOF_PID=$!
+	for i in $(seq 50); do
+		[ -s "$out" ] && break
+		sleep 0.1
+	done
+	SPOOF_PORT=$(head -n 1 "$out")
+	[[ "$SPOOF_PORT" =~ ^[0-9]+$ ]]
 }
 
 @test "an A record comes back from nsd with its TTL" {
@@ -145,4 +163,23 @@ v=spf1 -all"
 	assert_failure 1
 	assert_equal "$stderr" \
 	    'test_dnsq: bad resolver "127.0.0.1:70000": bad port'
+}
+
+@test "a reply with a wrong ID is dropped and the real answer still counts" {
+	spoof_start id
+	run --separate-stderr mg-screen --ip 192.0.2.1 --require-ptr reject --require-fcrdns reject --resolver "127.0.0.1:$SPOOF_PORT"
+	assert_success
+	assert_output --partial "iprev=pass (mail.example.test)"
+}
+
+@test "a reply whose question names another name or type is dropped, not believed" {
+	for mode in name type; do
+		spoof_start "$mode"
+		run --separate-stderr mg-screen --ip 192.0.2.1 --require-ptr reject --require-fcrdns reject --resolver "127.0.0.1:$SPOOF_PORT"
+		assert_success
+		assert_output --partial "iprev=pass (mail.example.test)"
+		kill "$SPOOF_PID"
+		wait "$SPOOF_PID" 2>/dev/null || true
+		SPOOF_PID=
+	done
 }
