@@ -514,6 +514,26 @@ tls_setup() {
 	! grep -q secret "$T/server.log"
 }
 
+@test "mg-wrap refuses AUTH PLAIN for another authorization identity or with extra fields" {
+	tls_setup
+	wrap_start --checkpassword "$T/checkpw /bin/true" --auth-delay 0 \
+	    --auth-plaintext yes
+	b() { printf "$1" | base64 -w0; }
+	# bob asks to act as... alice's password logs in only as alice.
+	run raw <<<"EHLO c.test"$'\r'"
+AUTH PLAIN $(b 'bob\0alice\0secret')"$'\r'"
+AUTH PLAIN $(b '\0alice\0secret\0extra')"$'\r'"
+AUTH PLAIN $(b '\0\0secret')"$'\r'"
+AUTH PLAIN $(b 'alice\0alice\0secret')"$'\r'"
+QUIT"$'\r'
+	assert_line --index 7 "535 5.7.8 authentication credentials invalid"
+	assert_line --index 8 "501 5.5.2 cannot decode the response"
+	assert_line --index 9 "501 5.5.2 cannot decode the response"
+	assert_line --index 10 --partial "235 2.7.0"
+	sessions_done 1
+	grep -q 'stage=auth step=plain decision=fail .*why="authorization identity differs"' "$T/server.log"
+}
+
 @test "mg-wrap refuses a bad password with 535 and blocks a repeat offender" {
 	tls_setup
 	wrap_start --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \

@@ -220,7 +220,7 @@ auth_plain(struct wrap *w, const char *init, char *user, size_t ucap,
 {
 	char enc[1024], dec[800];
 	const char *authc, *pw;
-	int n;
+	int n, rc = 0;
 
 	if (*init == '\0') {
 		if (challenge(w, "", enc, sizeof(enc)) == -1)
@@ -235,10 +235,23 @@ auth_plain(struct wrap *w, const char *init, char *user, size_t ucap,
 		return -2;
 	authc++;
 	pw++;
-	strlcpy(user, authc, ucap);
-	strlcpy(pass, pw, pcap);
+	/*
+	 * Exactly three fields, none but the authzid empty; and only the
+	 * authentication identity is checked by checkpassword, so an
+	 * authzid that names anyone else is refused: "bob NUL alice NUL
+	 * secret" must not log bob in as alice, nor alice in as bob.
+	 */
+	if (memchr(pw, '\0', (size_t)(dec + n - pw)) != NULL ||
+	    *authc == '\0' || *pw == '\0')
+		rc = -2;
+	else if (dec[0] != '\0' && strcmp(dec, authc) != 0)
+		rc = -3;
+	else {
+		strlcpy(user, authc, ucap);
+		strlcpy(pass, pw, pcap);
+	}
 	explicit_bzero(dec, sizeof(dec));
-	return 0;
+	return rc;
 }
 
 static int
@@ -339,7 +352,13 @@ cmd_auth(struct wrap *w, const char *arg)
 		cl_puts(w, "501 5.0.0 authentication cancelled");
 	else if (rc == -2)
 		cl_puts(w, "501 5.5.2 cannot decode the response");
-	else
+	else if (rc == -3) {
+		/* RFC 4954 section 6: the client may not act for that
+		 * identity. */
+		log_decision(w, "auth", "plain", "fail", NULL,
+		    "authorization identity differs");
+		cl_puts(w, "535 5.7.8 authentication credentials invalid");
+	} else
 		verify(w, user, pass, chal[0] != '\0' ? chal : NULL,
 		    strcmp(mech, "PLAIN") == 0 ? "plain" : strcmp(mech,
 		    "LOGIN") == 0 ? "login" : "cram-md5");
