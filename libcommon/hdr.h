@@ -44,7 +44,7 @@ void	authres_init(struct authres *a, const char *authserv_id);
  */
 void	authres_add(struct authres *a, const char *method, const char *result,
 	    const char *reason, ...) __attribute__((sentinel));
-/* Returns the value: "host; iprev=pass smtp.remote-ip=...", or "host; none". */
+/* Returns the value: "host; iprev=pass policy.iprev=...", or "host; none". */
 const char *authres_value(struct authres *a);
 
 #endif

@@ -220,7 +220,7 @@ teardown() {
 	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.10 --resolver "$Z" --require-fcrdns reject
 	assert_success
 	unfold_output
-	assert_output "Authentication-Results: mx.test; iprev=pass (mail.good.example) smtp.remote-ip=192.0.2.10"
+	assert_output "Authentication-Results: mx.test; iprev=pass (mail.good.example) policy.iprev=192.0.2.10"
 }
 
 @test "mg-screen confirms an IPv6 client's PTR name" {
@@ -228,7 +228,7 @@ teardown() {
 	assert_success
 	unfold_output
 	# ':' is not allowed in an RFC 2045 token, so the value is quoted.
-	assert_output 'Authentication-Results: mx.test; iprev=pass (mx6.good.example) smtp.remote-ip="2001:db8::25"'
+	assert_output 'Authentication-Results: mx.test; iprev=pass (mx6.good.example) policy.iprev="2001:db8::25"'
 }
 
 @test "mg-screen rejects a client without PTR when asked to" {
@@ -241,7 +241,7 @@ teardown() {
 	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.20 --resolver "$Z" --require-ptr reject --require-fcrdns header
 	assert_success
 	unfold_output
-	assert_line "Authentication-Results: mx.test; iprev=fail (liar.example) smtp.remote-ip=192.0.2.20"
+	assert_line "Authentication-Results: mx.test; iprev=fail (liar.example) policy.iprev=192.0.2.20"
 	assert_line "X-Mailguard-Screen: fcrdns=fail (client 192.0.2.20 has no forward-confirmed PTR name)"
 	run --separate-stderr mg-screen -H mx.test --ip 192.0.2.20 --resolver "$Z" --require-fcrdns defer
 	assert_equal "$status" 111
@@ -638,7 +638,7 @@ time.sleep(5)
 	assert_equal "$r1" 111
 	assert_equal "$o1" "451 4.4.3 temporary DNS failure (192.0.2.10), try again later"
 	assert_equal "$r2" 0
-	[[ "$o2" == *"iprev=temperror smtp.remote-ip=192.0.2.10"* ]]
+	[[ "$o2" == *"iprev=temperror policy.iprev=192.0.2.10"* ]]
 	[[ "$o2" == *"X-Mailguard-Screen: fcrdns=fail (temporary DNS failure)"* ]]
 	assert_equal "$status" 111
 	assert_output "451 4.4.3 temporary DNS failure (good.example), try again later"

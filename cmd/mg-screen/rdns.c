@@ -81,7 +81,7 @@ rdns_lookup(struct screen *s)
 		s->iprev = "fail";
 	authres_add(&s->ar, "iprev", s->iprev,
 	    s->fcrdns[0] ? s->fcrdns : s->ptr_name[0] ? s->ptr_name : NULL,
-	    "smtp.remote-ip", ipbuf, (char *)NULL);
+	    "policy.iprev", ipbuf, (char *)NULL);	/* RFC 8601 2.7.3 */
 	dns_result_free(&ptr);
 }
 
