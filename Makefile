@@ -125,10 +125,15 @@ fuzz:
 	$(MAKE) CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" fuzzers
 fuzzers: $(FUZZERS)
+# A target links the extra .c files it names as prerequisites, but not
+# those it #includes: -MMD lists them in its .d file, and linking them
+# again would define every function twice on the next build.
+fuzz_included = $(addprefix $(dir $(1)),$(shell sed -n 's/^\#include "\(.*\.c\)"/\1/p' $(1)))
 build/fuzz/%: fuzz/%.c build/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
-	    $(filter-out $<,$(filter %.c,$^)) $(filter %.a,$^) $(LDLIBS)
+	    $(filter-out $< $(call fuzz_included,$<),$(filter %.c,$^)) \
+	    $(filter %.a,$^) $(LDLIBS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
