@@ -123,9 +123,10 @@ dk_note(struct verify *v, const struct dk_result *r)
 	v->ntemp += c == V_TEMP;
 	explain(v, "domainkeys: %s d=%s s=%s%s%s", r->result, r->domain,
 	    r->selector, *r->reason ? ": " : "", r->reason);
+	/* The IANA registry gives domainkeys header.d, header.from and
+	 * header.sender only (RFC 8601 section 2.7.1 and RFC 7601 A.5). */
 	authres_add(&v->ar, "domainkeys", r->result,
 	    *r->reason ? r->reason : NULL, "header.d", r->domain,
-	    "header.s", r->selector, "header.b", r->b,
 	    r->sender_ptype ? r->sender_ptype : "header.from",
 	    *r->sender ? r->sender : NULL, NULL);
 }
