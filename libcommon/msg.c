@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "msg.h"
 
 struct fld {
@@ -221,9 +222,17 @@ field_continue(struct msg *m, struct mgerr *e)
 	}
 	f = &m->f[m->nf - 1];
 	if (f->rawlen + 2 + m->linelen > m->lim.field_max) {
-		mgerr_set(e, "line %lu: header field %.*s longer than %zu "
-		    "bytes", m->lineno, (int)(f->namelen > 64 ? 64 :
-		    f->namelen), m->h + f->name, m->lim.field_max);
+		/* The name is the client's text: control bytes replaced and
+		 * its length capped before it reaches a log line. */
+		char name[65], clean[65];
+		size_t n = f->namelen < sizeof(name) - 1 ? f->namelen :
+		    sizeof(name) - 1;
+
+		memcpy(name, m->h + f->name, n);
+		name[n] = '\0';
+		mgerr_set(e, "line %lu: header field %s longer than %zu "
+		    "bytes", m->lineno, log_sanitize(clean, sizeof(clean), name),
+		    m->lim.field_max);
 		return -1;
 	}
 	f->rawlen += 2 + m->linelen;

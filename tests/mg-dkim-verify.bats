@@ -59,6 +59,15 @@ load lib/dkim
 	done
 }
 
+@test "the read message error names an overlong field with its name sanitised" {
+	{ printf 'X-"Evil\\\\: x\n'; for i in $(seq 80); do printf ' %01000d\n' 0; done
+	  printf '\nbody\n'; } > "$T/evil.eml"
+	run --separate-stderr verify < "$T/evil.eml"
+	assert_success
+	[[ "$stderr" == *'read message: line 67: header field X-?Evil?? longer than 65536 bytes'* ]]
+	[[ "$stderr" != *'X-"Evil'* ]]
+}
+
 @test "a tampered signed message stays rejected with a NUL field put in front" {
 	sign -m < "$DATA/dkim/plain.eml" > "$T/s.eml"
 	sed 's/^world/World/' "$T/s.eml" > "$T/b.eml"
