@@ -461,6 +461,17 @@ at() {
 	assert_output "Authentication-Results: mx.test; sender-id=pass header.resent-from=x@example.com"
 }
 
+@test "mg-spf gives Sender ID none for a domain whose spf2.0 record has no pra scope" {
+	printf 'From: bob@mfromonly.example.com\n\nbody\n' > "$T/m"
+	# v=spf1 would pass 192.0.2.5 and fail 203.0.113.9: it is not read.
+	for ip in 192.0.2.5 203.0.113.9; do
+		spf -S --ip $ip < "$T/m"
+		assert_success
+		unfold_output
+		assert_output "Authentication-Results: mx.test; sender-id=none header.from=bob@mfromonly.example.com"
+	done
+}
+
 @test "mg-spf -m writes the message back with the field on top, keeping CRLF" {
 	printf 'From: bob@pra.example.com\r\nSubject: hi\r\n\r\nbody\r\n' > "$T/m"
 	spf -S -m --ip 192.0.2.5 < "$T/m"

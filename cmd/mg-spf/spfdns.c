@@ -372,6 +372,18 @@ is_record(const char *t, enum spf_scope scope, size_t *skip)
 	return 0;
 }
 
+/* 1 if any record is an spf2.0 record, whatever its scopes. */
+static int
+has_spf2(const struct dns_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++)
+		if (strncasecmp(res->txt[i], "spf2.0/", 7) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Picks the one record; 0 found, 1 none, 3 more than one or one holding
  * a NUL byte (no valid record can).
@@ -392,8 +404,10 @@ select_record(const struct dns_result *res, enum spf_scope scope,
 		if (strlen(res->txt[i]) != res->txtlen[i])
 			nul = 1;
 	}
-	if (found == 0 && scope == SCOPE_PRA)
-		/* RFC 4406 section 3.4: no spf2.0 record, use v=spf1. */
+	/* RFC 4406 section 3.4: v=spf1 stands in only when the domain has
+	 * no spf2.0 record at all; one for other scopes (spf2.0/mfrom)
+	 * says pra is not published, and the result is none. */
+	if (found == 0 && scope == SCOPE_PRA && !has_spf2(res))
 		return select_record(res, SCOPE_MFROM, idx, skip);
 	return found == 0 ? 1 : found == 1 && !nul ? 0 : 3;
 }
