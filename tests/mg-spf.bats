@@ -461,6 +461,20 @@ at() {
 	assert_output "Authentication-Results: mx.test; sender-id=pass header.resent-from=x@example.com"
 }
 
+@test "mg-spf takes a quoted local part with a space as the PRA" {
+	for from in '"john smith"@pra.example.com' 'John <"john smith"@pra.example.com>'; do
+		printf 'From: %s\n\nbody\n' "$from" > "$T/m"
+		spf -S --ip 192.0.2.5 < "$T/m"
+		assert_success
+		unfold_output
+		assert_output --regexp '^Authentication-Results: mx\.test; sender-id=pass header\.from=.*john.*smith.*@pra\.example\.com'
+	done
+	# Outside the quotes a space is still malformed.
+	printf 'From: john smith@pra.example.com\n\nbody\n' > "$T/m"
+	spf -S --ip 192.0.2.5 < "$T/m"
+	assert_output --partial "sender-id=permerror (malformed From field)"
+}
+
 @test "mg-spf gives Sender ID none for a domain whose spf2.0 record has no pra scope" {
 	printf 'From: bob@mfromonly.example.com\n\nbody\n' > "$T/m"
 	# v=spf1 would pass 192.0.2.5 and fail 203.0.113.9: it is not read.

@@ -198,8 +198,17 @@ mailbox(const char *v, char *out, size_t outlen, char *dom, size_t domlen)
 	a += strspn(a, " \t");
 	for (i = strlen(a); i > 0 && (a[i - 1] == ' ' || a[i - 1] == '\t');)
 		a[--i] = '\0';
-	if ((at = strrchr(a, '@')) == NULL || at == a || at[1] == '\0' ||
-	    strpbrk(a, " \t,<>;") != NULL)
+	if ((at = strrchr(a, '@')) == NULL || at == a || at[1] == '\0')
+		return -1;
+	/* RFC 5322 section 3.4.1: a quoted local part may hold spaces and
+	 * specials; outside the quotes none may appear. */
+	if (*a == '"') {
+		for (i = 1; a + i < at && a[i] != '"'; i++)
+			if (a[i] == '\\' && a + i + 1 < at)
+				i++;
+		if (a + i + 1 != at || strpbrk(at, " \t,<>;") != NULL)
+			return -1;
+	} else if (strpbrk(a, " \t,<>;\"") != NULL)
 		return -1;
 	for (i = 1; at[i] != '\0'; i++)
 		if (!isalnum((unsigned char)at[i]) && at[i] != '-' &&
