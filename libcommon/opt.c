@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,6 +323,17 @@ build_getopt(const struct opt *tab, struct option *lo, char *so, size_t solen)
 }
 
 int opt_help;
+
+int
+opt_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(opt_help ? stdout : stderr, fmt, ap);
+	va_end(ap);
+	return opt_help;
+}
 
 /* 1 when the words before "--" ask for help. */
 static int

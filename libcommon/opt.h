@@ -64,6 +64,13 @@ struct opt {
  * program prints its usage on standard output and exits 0.
  */
 extern int opt_help;
+/*
+ * Writes a program's usage text, printf-style: on standard output when
+ * opt_parse saw --help, and returns 1 (the program then exits 0); else
+ * on standard error, and returns 0 (the program goes on to its usage
+ * error reply and 111).
+ */
+int	opt_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	opt_parse(const char *prog, const struct opt *tab, int argc,
 	    char **argv, struct mgerr *e);
 /* Sets one option by its long name from text, as a config line would. */

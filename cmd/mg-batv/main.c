@@ -40,14 +40,13 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(opt_help ? stdout : stderr,
+	if (opt_usage(
 	    "usage: %s [-x] [-c file] [-k keys] [--from addr] [--rcpt addr]\n"
 	    "       %*s [--ip addr] [option ...] [check]\n"
 	    "       %s [-k keys] [-D domain] [--subaddress +|-] sign addr ...\n"
 	    "       %s strip addr ...\n"
 	    "       %s [-k keys] [-l days] rotate | keys\n",
-	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG);
-	if (opt_help)
+	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG))
 		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    B.spp ? "E" : "");

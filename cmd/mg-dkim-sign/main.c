@@ -48,7 +48,7 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(opt_help ? stdout : stderr,
+	if (opt_usage(
 	    "usage: %s [-lmxz] [-c file] -d domain -s selector -k keyfile\n"
 	    "       %*s [-a alg] [-C header/body] [-h list] [-o list]"
 	    " [-e time] [-t epoch] < message\n"
@@ -57,8 +57,7 @@ usage(void)
 	    "       %s genkey [-a alg] [-b bits] -d domain -s selector"
 	    " -k keyfile\n"
 	    "       %s testkey [-r resolver] -d domain -s selector"
-	    " -k keyfile\n", PROG, (int)strlen(PROG), "", PROG, PROG, PROG);
-	if (opt_help)
+	    " -k keyfile\n", PROG, (int)strlen(PROG), "", PROG, PROG, PROG))
 		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    S.spp ? "E" : "");

@@ -41,13 +41,12 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(opt_help ? stdout : stderr,
+	if (opt_usage(
 	    "usage: %s [-mx] [-c file] [-H hostname] [-r resolver]\n"
 	    "       %*s [--no-signature action] [--bad-signature action]\n"
 	    "       %*s [--no-key action] [--temperror action] [option ...]"
 	    " < message\n", PROG, (int)strlen(PROG), "", (int)strlen(PROG),
-	    "");
-	if (opt_help)
+	    ""))
 		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    V.spp ? "E" : "");

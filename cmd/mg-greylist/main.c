@@ -49,15 +49,14 @@ static const struct opt options[] = {
 void
 usage(void)
 {
-	fprintf(opt_help ? stdout : stderr,
+	if (opt_usage(
 	    "usage: %s [-x] [-c file] [--enable yes] --ip addr --from addr "
 	    "--rcpt addr\n"
 	    "       %*s [option ...]\n"
 	    "       %s list | stats | expire\n"
 	    "       %s pass [--ip addr --from addr --rcpt addr | -]\n"
 	    "       %s delete [--ip addr --from addr --rcpt addr | key ...]\n",
-	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG);
-	if (opt_help)
+	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG))
 		exit(0);
 	/* The contract holds for usage errors too: a reply line, then 111. */
 	printf("%s451 4.3.0 temporary failure (usage error)\n",

@@ -48,10 +48,9 @@ static const struct opt options[] = {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(opt_help ? stdout : stderr, "usage: %s [-c file] [-C chain] [-H hostname] "
+	if (opt_usage("usage: %s [-c file] [-C chain] [-H hostname] "
 	    "[--batv-sign command] [--dkim-sign command] [option ...]\n",
-	    PROG);
-	if (opt_help)
+	    PROG))
 		exit(0);
 	/* smtpd reads stdout: a usage error must not look like protocol. */
 	exit(EXIT_DEFER);

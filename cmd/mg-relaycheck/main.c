@@ -53,14 +53,13 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(opt_help ? stdout : stderr,
+	if (opt_usage(
 	    "usage: %s [-x] [-c file] [-l file] [--ip addr] [--from addr]\n"
 	    "       %*s [--rcpt addr] [--auth-user name] [option ...]\n"
 	    "       %s [-c file] pop-record [--ip addr] [--user name] "
 	    "[program arg ...]\n"
 	    "       %s list | expire\n",
-	    PROG, (int)strlen(PROG), "", PROG, PROG);
-	if (opt_help)
+	    PROG, (int)strlen(PROG), "", PROG, PROG))
 		exit(0);
 	/* The contract holds for usage errors too: a reply line, then 111. */
 	printf("%s451 4.3.0 temporary failure (usage error)\n",

@@ -59,15 +59,14 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(opt_help ? stdout : stderr,
+	if (opt_usage(
 	    "usage: %s [-x] [-c file] [--ip addr] [--helo name] [--from addr]\n"
 	    "       %*s [--rcpt addr] [option ...]\n"
 	    "       %s record event --ip addr\n"
 	    "       %s list | expire\n"
 	    "       %s block net [--for time] [--reason text] | unblock net\n"
 	    "       %s compile file ...\n",
-	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG, PROG);
-	if (opt_help)
+	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG, PROG))
 		exit(0);
 	/* The contract holds for usage errors too: a reply line, then 111. */
 	printf("%s451 4.3.0 temporary failure (usage error)\n",

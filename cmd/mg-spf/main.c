@@ -50,14 +50,13 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(opt_help ? stdout : stderr,
+	if (opt_usage(
 	    "usage: %s [-x] [-c file] [-r spec] --ip addr [--helo name]"
 	    " [--from addr]\n"
 	    "       %*s [option ...]\n"
 	    "       %s -S [-m] [-x] [-c file] --ip addr [option ...]"
 	    " < message\n",
-	    PROG, (int)strlen(PROG), "", PROG);
-	if (opt_help)
+	    PROG, (int)strlen(PROG), "", PROG))
 		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    S.spp ? "E" : "");

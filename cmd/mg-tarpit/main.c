@@ -66,12 +66,11 @@ static const struct opt options[] = {
 static void
 usage(void)
 {
-	fprintf(opt_help ? stdout : stderr,
+	if (opt_usage(
 	    "usage: %s [-px] [-c file] [--after n] [--delay seconds] "
 	    "[--factor x]\n"
 	    "       %*s [--max-delay seconds] [option ...] [rcpt | helo]\n",
-	    PROG, (int)strlen(PROG), "");
-	if (opt_help)
+	    PROG, (int)strlen(PROG), ""))
 		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    P.spp ? "E" : "");

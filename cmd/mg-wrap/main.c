@@ -54,12 +54,11 @@ static const struct opt options[] = {
 void
 wrap_usage(void)
 {
-	fprintf(opt_help ? stdout : stderr,
+	if (opt_usage(
 	    "usage: %s [-c file] [-C chain] [-H hostname] [option ...] "
 	    "[--] server [arg ...]\n"
 	    "       %s -Q [-c file] [-C chain] [--] [qmail-queue]\n",
-	    PROG, PROG);
-	if (opt_help)
+	    PROG, PROG))
 		exit(0);
 	/* Under tcpserver the client reads this: a reply line, then 111. */
 	printf("421 4.3.0 temporary failure (usage error)\r\n");
