@@ -49,10 +49,22 @@ check_trusted(struct screen *s, struct mgerr *e)
 }
 
 /*
- * IP screen: longest prefix wins; unlisted clients get --ip-default.
- * With --ip-default deny and no --ip-rules the allow list is empty, so
- * every client is unlisted and denied.
+ * With --ip-default deny and no --ip-rules the allow list is empty, and
+ * the screen still runs: every client is unlisted and denied.
  */
+int
+ip_screen_on(const struct screen *s)
+{
+	return s->ip_action != ACT_OFF && (s->ipl != NULL || s->ip_deny);
+}
+
+int
+host_screen_on(const struct screen *s)
+{
+	return s->hostl != NULL && s->host_action != ACT_OFF;
+}
+
+/* IP screen: longest prefix wins; unlisted clients get --ip-default. */
 void
 check_ip(struct screen *s, struct outcome *o)
 {
@@ -60,7 +72,7 @@ check_ip(struct screen *s, struct outcome *o)
 	char ipbuf[IP_STRLEN], why[300];
 	int allow;
 
-	if ((s->ipl == NULL && !s->ip_deny) || s->ip_action == ACT_OFF)
+	if (!ip_screen_on(s))
 		return;
 	ip_format(&s->env.ip, ipbuf, sizeof(ipbuf));
 	if (s->ipl != NULL && list_match_ip(s->ipl, &s->env.ip, &value)) {
@@ -101,7 +113,7 @@ check_host(struct screen *s, struct outcome *o)
 {
 	char why[300], clean[LOG_FIELD_MAX + 1];
 
-	if (s->hostl == NULL || s->host_action == ACT_OFF)
+	if (!host_screen_on(s))
 		return;
 	if (host_denied(s, "client name", s->fcrdns)) {
 		snprintf(why, sizeof(why), "client host %s is not welcome "

@@ -12,6 +12,12 @@
 #include "screen.h"
 
 int
+dyn_on(const struct screen *s)
+{
+	return s->dyn_action != ACT_OFF || s->dyn_record.n > 0;
+}
+
+int
 dyn_setup(struct screen *s, struct mgerr *e)
 {
 	return dyn_opts_load(&s->dyn_opts, &s->dyn, &s->rules, e);
@@ -58,7 +64,7 @@ check_dynamic(struct screen *s, struct outcome *o, struct mgerr *e)
 	size_t i;
 	int rc = 0;
 
-	if (s->dyn_action == ACT_OFF && s->dyn_record.n == 0)
+	if (!dyn_on(s))
 		return 0;
 	if ((st = open_store(s, e)) == NULL)
 		return -1;

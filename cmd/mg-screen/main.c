@@ -195,10 +195,9 @@ exempt(const struct screen *s, const char **why)
 static int
 ip_checks_enabled(const struct screen *s)
 {
-	return (s->ip_action != ACT_OFF && (s->ipl != NULL || s->ip_deny)) ||
-	    s->dyn_action != ACT_OFF || s->dyn_record.n > 0 ||
+	return ip_screen_on(s) || host_screen_on(s) || dyn_on(s) ||
 	    s->require_ptr != ACT_OFF || s->require_fcrdns != ACT_OFF ||
-	    s->hostl != NULL || s->helo_match != ACT_OFF;
+	    s->helo_match != ACT_OFF;
 }
 
 static void

@@ -71,6 +71,9 @@ void	fail_check(struct screen *s, struct outcome *o, int act,
 
 /* checks.c: the list-driven screens.  Each returns 1 when it decided. */
 int	check_trusted(struct screen *s, struct mgerr *e);
+/* 1 when the IP screen, or the host screen, is configured to run. */
+int	ip_screen_on(const struct screen *s);
+int	host_screen_on(const struct screen *s);
 void	check_ip(struct screen *s, struct outcome *o);
 void	check_host(struct screen *s, struct outcome *o);
 void	check_blacklist(struct screen *s, struct outcome *o);
@@ -84,6 +87,8 @@ void	check_sender_domain(struct screen *s, struct outcome *o);
 
 /* dynamic.c: the dynamic screen and its subcommands. */
 int	dyn_setup(struct screen *s, struct mgerr *e);
+/* 1 when the dynamic screen records or checks events. */
+int	dyn_on(const struct screen *s);
 int	check_dynamic(struct screen *s, struct outcome *o, struct mgerr *e);
 int	cmd_record(struct screen *s, int argc, char **argv);
 int	cmd_list(struct screen *s, int argc, char **argv);
