@@ -60,9 +60,16 @@ int
 num_duration(const char *s, int64_t min, int64_t max, int64_t *out,
     struct mgerr *e)
 {
+	return num_duration_in(s, 1, min, max, out, e);
+}
+
+int
+num_duration_in(const char *s, int64_t bare, int64_t min, int64_t max,
+    int64_t *out, struct mgerr *e)
+{
 	char digits[32];
 	size_t n;
-	int64_t unit = 1;
+	int64_t unit = bare;
 	long long v;
 
 	if (s == NULL || (n = strlen(s)) == 0 || n >= sizeof(digits)) {

@@ -20,6 +20,10 @@ int	num_parse(const char *s, long long min, long long max, long long *out,
  */
 int	num_duration(const char *s, int64_t min, int64_t max, int64_t *out,
 	    struct mgerr *e);
+/* As num_duration, but a number without a unit counts bare seconds
+ * each (86400: a bare number is days). */
+int	num_duration_in(const char *s, int64_t bare, int64_t min, int64_t max,
+	    int64_t *out, struct mgerr *e);
 /* Parses yes/no/true/false/on/off/1/0 into 1 or 0.  0, or -1 and e set. */
 int	num_bool(const char *s, int *out, struct mgerr *e);
 /* Writes a duration as the largest unit that divides it: "5m", "2d", "90s". */

@@ -102,7 +102,6 @@ store(const struct opt *o, const char *val, struct mgerr *e)
 {
 	long long n;
 	int64_t d;
-	char daybuf[32];
 
 	switch (o->type) {
 	case OPT_FLAG:
@@ -129,13 +128,8 @@ store(const struct opt *o, const char *val, struct mgerr *e)
 		return 0;
 	case OPT_DAYS:
 	case OPT_DURATION:
-		if (o->type == OPT_DAYS && *val != '\0' &&
-		    val[strspn(val, "0123456789")] == '\0' &&
-		    strlen(val) < sizeof(daybuf) - 1) {
-			snprintf(daybuf, sizeof(daybuf), "%sd", val);
-			val = daybuf;
-		}
-		if (num_duration(val, o->min, o->max, &d, e) == -1)
+		if (num_duration_in(val, o->type == OPT_DAYS ? 86400 : 1,
+		    o->min, o->max, &d, e) == -1)
 			return -1;
 		*(int64_t *)o->dst = d;
 		return 0;

@@ -70,6 +70,14 @@ test_num(void)
 	T_INT(num_duration("5y", 0, 100, &d, &e), -1);
 	T_INT(num_duration("m", 0, 100, &d, &e), -1);
 	T_INT(num_duration("2h", 0, 100, &d, &e), -1);
+	/* A bare number in another unit: days for --lifetime. */
+	T_INT(num_duration_in("7", 86400, 0, 86400 * 400, &d, &e), 0);
+	T_INT(d, 7 * 86400);
+	T_INT(num_duration_in("2w", 86400, 0, 86400 * 400, &d, &e), 0);
+	T_INT(d, 14 * 86400);
+	T_INT(num_duration_in("3600s", 86400, 0, 86400 * 400, &d, &e), 0);
+	T_INT(d, 3600);
+	T_INT(num_duration_in("401", 86400, 0, 86400 * 400, &d, &e), -1);
 	T_INT(num_bool("Yes", &b, &e), 0);
 	T_INT(b, 1);
 	T_INT(num_bool("off", &b, &e), 0);
