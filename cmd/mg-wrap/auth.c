@@ -176,6 +176,23 @@ auth_pass(struct wrap *w, const char *user, const char *mech)
 	cl_puts(w, "235 2.7.0 authentication successful");
 }
 
+/*
+ * A refused AUTH: logged (never with the user name, which may be a
+ * password), counted for the dynamic screen, delayed, answered 535.
+ */
+static void
+auth_fail(struct wrap *w, const char *mech, const char *why)
+{
+	log_decision(w, "auth", mech, "fail", NULL, why);
+	dyn_event(w, "auth-fail");
+	w->nrefused++;
+	if (w->auth_delay > 0) {
+		cl_flush(w);
+		sleep((unsigned)w->auth_delay);
+	}
+	cl_puts(w, "535 5.7.8 authentication credentials invalid");
+}
+
 static void
 verify(struct wrap *w, const char *user, char *pass, const char *chal,
     const char *mech)
@@ -203,15 +220,7 @@ verify(struct wrap *w, const char *user, char *pass, const char *chal,
 		cl_puts(w, "454 4.7.0 temporary authentication failure");
 		return;
 	}
-	/* The user name stays out of the log: it may be a password. */
-	log_decision(w, "auth", mech, "fail", NULL, NULL);
-	dyn_event(w, "auth-fail");
-	w->nrefused++;
-	if (w->auth_delay > 0) {
-		cl_flush(w);
-		sleep((unsigned)w->auth_delay);
-	}
-	cl_puts(w, "535 5.7.8 authentication credentials invalid");
+	auth_fail(w, mech, NULL);
 }
 
 static int
@@ -352,13 +361,9 @@ cmd_auth(struct wrap *w, const char *arg)
 		cl_puts(w, "501 5.0.0 authentication cancelled");
 	else if (rc == -2)
 		cl_puts(w, "501 5.5.2 cannot decode the response");
-	else if (rc == -3) {
-		/* RFC 4954 section 6: the client may not act for that
-		 * identity. */
-		log_decision(w, "auth", "plain", "fail", NULL,
-		    "authorization identity differs");
-		cl_puts(w, "535 5.7.8 authentication credentials invalid");
-	} else
+	else if (rc == -3)	/* RFC 4954 section 6: not for that identity */
+		auth_fail(w, "plain", "authorization identity differs");
+	else
 		verify(w, user, pass, chal[0] != '\0' ? chal : NULL,
 		    strcmp(mech, "PLAIN") == 0 ? "plain" : strcmp(mech,
 		    "LOGIN") == 0 ? "login" : "cram-md5");
