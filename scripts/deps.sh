@@ -24,9 +24,7 @@ POLICY=/usr/sbin/policy-rc.d
 
 # --list prints the packages, one line, for the README.
 if [ "${1:-}" = --list ]; then
-	echo $BUILD $TEST | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' ' |
-	    sed 's/ $//'
-	echo
+	printf '%s\n' $BUILD $TEST | awk '!seen[$0]++' | paste -sd ' ' -
 	exit 0
 fi
 
