@@ -10,10 +10,9 @@ command -v mandoc >/dev/null 2>&1 ||
 body=$(mandoc -Tmarkdown man/mailguard.7) || exit 1
 # The packages `make deps' installs, from deps.sh itself, so the list
 # cannot drift from what is installed.
-pkgs=$(sh scripts/deps.sh --list | fold -s -w 72 | sed 's/ *$//')
-sed -n '1,/^<!-- packages -->$/p' scripts/readme-head.md | sed '$d'
-printf '%s\n' "$pkgs"
-sed -n '/^<!-- packages -->$/,$p' scripts/readme-head.md | sed '1d'
+PKGS=$(sh scripts/deps.sh --list | fold -s -w 72 | sed 's/ *$//') \
+    awk '$0 == "<!-- packages -->" { print ENVIRON["PKGS"]; next } 1' \
+    scripts/readme-head.md
 # mandoc's first line is the page header ("MAILGUARD(7) - ...") and its
 # last the footer (OS and date); the README has its own title, so
 # sections and subsections move one heading level down.  Code lines start
