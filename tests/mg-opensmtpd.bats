@@ -326,6 +326,35 @@ filter-result|$S1|$TK|proceed"
 	[ "$(grep -c 'warning: ignored a line from smtpd' <<<"$stderr")" -ge 9 ]
 }
 
+@test "mg-opensmtpd answers a request line too long to keep with 451, warns once, and goes on" {
+	long=$(printf '%0300000d' 0)
+	run --separate-stderr mg-opensmtpd -C "$T/chain" < <(hs06; opening
+	    f mail-from "a@$long.example"; f mail-from a@good.example
+	    echo "report|0.6|1|smtp-in|link-identify|$S1|EHLO|$long")
+	assert_success
+	assert_equal "$(answers)" "filter-result|$S1|$TK|proceed
+filter-result|$S1|$TK|proceed
+filter-result|$S1|$TK|reject|451 4.3.0 temporary failure (line too long)
+filter-result|$S1|$TK|proceed"
+	[[ "$stderr" == *"warning: session $S1: mail-from line from smtpd longer than 71680 bytes"* ]]
+	[[ "$stderr" == *"stage=mail-from decision=defer session=$S1"*"why=\"line too long\""* ]]
+	assert_equal "$(grep -c 'longer than' <<<"$stderr")" 2
+	[[ "$stderr" == *"warning: ignored a line from smtpd (longer than 71680 bytes)"* ]]
+}
+
+@test "mg-opensmtpd defers at commit a message with a data line too long to keep" {
+	long=$(printf '%0300000d' 0)
+	printf '[rcpt]\n/bin/true\n' >"$T/rcpt-only"
+	for chain in "$T/chain" "$T/rcpt-only"; do
+		run --separate-stderr mg-opensmtpd -C "$chain" --add-headers yes < <(hs06; SUBJECT=$long message)
+		assert_success
+		assert_equal "$(answers | tail -1)" "filter-result|$S1|$TK|reject|451 4.3.0 temporary failure (message line too long)"
+		assert_equal "$(answers | tail -2 | head -1)" "filter-dataline|$S1|$TK|."
+		assert_equal "$(grep -c 'longer than' <<<"$stderr")" 1
+		[[ "$stderr" == *"stage=data decision=defer"* ]]
+	done
+}
+
 @test "mg-opensmtpd drops a session's running step when the client disconnects" {
 	start=$(date +%s)
 	run --separate-stderr mg-opensmtpd -C "$T/chain" < <(hs06; NOREQ=1 opening

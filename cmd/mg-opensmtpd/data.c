@@ -134,6 +134,12 @@ data_end(struct osmtpd *o, struct sess *s)
 		cut_warning(s);
 		return;
 	}
+	if (s->dverdict != 0) {
+		/* A line was too long: the verdict is made. */
+		s->stage = CHAIN_DATA;
+		data_steps_done(o, s);
+		return;
+	}
 	if (s->dspool_err || fflush(s->spool) == EOF) {
 		log_decision(s, "data", NULL, "defer", "451 4.3.0 temporary "
 		    "failure (spool)", "spool failed");
@@ -177,6 +183,22 @@ data_line(struct osmtpd *o, struct sess *s, const char *token,
 		log_error("session %s: spool: %s", s->id, strerror(errno));
 		s->dspool_err = 1;
 	}
+}
+
+void
+data_line_cut(struct osmtpd *o, struct sess *s, const char *token)
+{
+	static const char reply[] = "451 4.3.0 temporary failure "
+	    "(message line too long)";
+
+	if (!s->in_data || s->data_done)
+		data_begin(o, s, token);
+	if (s->dverdict != 0)
+		return;
+	/* What the steps would read is not the message: nothing judges. */
+	log_decision(s, "data", NULL, "defer", reply, "line too long");
+	s->dverdict = 451;
+	strlcpy(s->dreply, reply, sizeof(s->dreply));
 }
 
 /* Replays the spool, stuffed again, after the header fields. */

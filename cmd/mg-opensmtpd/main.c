@@ -119,12 +119,35 @@ acquire(struct osmtpd *o, struct mgerr *e)
 	return 0;
 }
 
-/* The lines smtpd sent: each complete one goes to proto_line. */
+/*
+ * The lines smtpd sent: each complete one goes to proto_line.  Of a line
+ * longer than the buffer only the head is kept: for a filter request,
+ * its fields up to the token, so that it can still be answered.
+ */
 struct inbuf {
 	char	buf[OS_LINE_MAX];
 	size_t	len;
 	int	skip;		/* dropping the rest of a line too long */
+	char	head[160];	/* that line's head, or "" */
 };
+
+/* The head of the line in buf that is too long, into in->head. */
+static void
+cut_head(struct inbuf *in)
+{
+	size_t i, bars = 0, max = sizeof(in->head) - 1;
+
+	in->head[0] = '\0';
+	if (in->len < 7 || memcmp(in->buf, "filter|", 7) != 0)
+		return;
+	for (i = 0; i < in->len && i < max; i++)
+		if (in->buf[i] == '|' && ++bars == 7)
+			break;
+	if (bars == 7 && memchr(in->buf, '\0', i) == NULL) {
+		memcpy(in->head, in->buf, i);
+		in->head[i] = '\0';
+	}
+}
 
 static void
 lines(struct osmtpd *o, struct inbuf *in)
@@ -138,9 +161,12 @@ lines(struct osmtpd *o, struct inbuf *in)
 		*nl = '\0';
 		if (n > 0 && p[n - 1] == '\r')
 			p[--n] = '\0';
-		if (in->skip)
+		if (in->skip) {
 			in->skip = 0;
-		else if (memchr(p, '\0', n) != NULL)
+			if (in->head[0] != '\0')
+				proto_cut_line(o, in->head,
+				    strlen(in->head));
+		} else if (memchr(p, '\0', n) != NULL)
 			log_warn("ignored a line from smtpd (NUL byte)");
 		else
 			proto_line(o, p, n);
@@ -150,8 +176,13 @@ lines(struct osmtpd *o, struct inbuf *in)
 	memmove(in->buf, p, left);
 	in->len = left;
 	if (in->len == sizeof(in->buf)) {
-		log_warn("ignored a line from smtpd (longer than %zu bytes)",
-		    sizeof(in->buf));
+		/* Once a line: the rest of it comes in more buffers. */
+		if (!in->skip) {
+			cut_head(in);
+			if (in->head[0] == '\0')
+				log_warn("ignored a line from smtpd (longer "
+				    "than %zu bytes)", sizeof(in->buf));
+		}
 		in->len = 0;
 		in->skip = 1;
 	}

@@ -37,6 +37,7 @@ enum run_kind { RUN_CHAIN, RUN_BATV, RUN_DKIM };
 struct qline {
 	struct qline	*next;
 	size_t		 len;
+	int		 cut;		/* the line was too long: its head */
 	char		 text[];
 };
 
@@ -135,6 +136,12 @@ extern struct osmtpd O;
  * link-disconnect, which ends the session at once.
  */
 void	proto_line(struct osmtpd *o, char *line, size_t len);
+/*
+ * The head of a line too long to keep (its fields up to the token): the
+ * request is answered with a temporary failure, a data line makes the
+ * message deferred at commit.
+ */
+void	proto_cut_line(struct osmtpd *o, char *head, size_t len);
 /* Handles the queued lines of sessions that are no longer busy. */
 void	proto_drain(struct osmtpd *o);
 void	out_line(struct osmtpd *o, const char *fmt, ...)
@@ -171,6 +178,8 @@ int	steps_busy(const struct osmtpd *o);
 void	start_stage(struct osmtpd *o, struct sess *s, enum chain_stage st);
 
 /* data.c */
+/* A data line too long to keep: the message is deferred at commit. */
+void	data_line_cut(struct osmtpd *o, struct sess *s, const char *token);
 void	data_line(struct osmtpd *o, struct sess *s, const char *token,
 	    const char *line);
 void	data_steps_done(struct osmtpd *o, struct sess *s);

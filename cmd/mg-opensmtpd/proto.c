@@ -147,9 +147,30 @@ config(struct osmtpd *o, char **f, size_t nf)
 	/* Any other key (subsystem, smtp-session-timeout) is not needed. */
 }
 
+/*
+ * The request whose line was too long to keep: smtpd waits for an
+ * answer, so it gets one, a temporary failure (nothing was judged).
+ */
+static void
+filter_cut(struct osmtpd *o, struct sess *s, const char *phase,
+    const char *token)
+{
+	static const char reply[] = "451 4.3.0 temporary failure "
+	    "(line too long)";
+
+	log_warn("session %s: %s line from smtpd longer than %zu bytes",
+	    s->id, phase, (size_t)OS_LINE_MAX);
+	if (strcmp(phase, "data-line") == 0) {
+		data_line_cut(o, s, token);
+		return;
+	}
+	log_decision(s, phase, NULL, "defer", reply, "line too long");
+	answer(o, s, token, "reject", reply);
+}
+
 static void
 filter(struct osmtpd *o, char **f, size_t nf, const char *line,
-    size_t len)
+    size_t len, int cut)
 {
 	struct sess *s;
 
@@ -172,17 +193,19 @@ filter(struct osmtpd *o, char **f, size_t nf, const char *line,
 			    f[6], "451 4.3.0 temporary failure");
 		return;
 	}
-	if (strcmp(f[4], "data-line") == 0)
+	if (cut)
+		filter_cut(o, s, f[4], f[6]);
+	else if (strcmp(f[4], "data-line") == 0)
 		data_line(o, s, f[6], nf > 7 ? f[7] : "");
 	else
 		request(o, s, f[4], f[6], nf > 7 ? f[7] : "");
 }
 
-static void	dispatch(struct osmtpd *, char *, size_t);
+static void	dispatch(struct osmtpd *, char *, size_t, int);
 
 /* The session's line waits; 0, or -1 when it cannot (out of memory). */
 static int
-enqueue(struct sess *s, const char *line, size_t len)
+enqueue(struct sess *s, const char *line, size_t len, int cut)
 {
 	struct qline *q;
 
@@ -190,6 +213,7 @@ enqueue(struct sess *s, const char *line, size_t len)
 		return -1;
 	q->next = NULL;
 	q->len = len;
+	q->cut = cut;
 	memcpy(q->text, line, len + 1);
 	if (s->qhead == NULL)
 		s->qtail = &s->qhead;
@@ -210,8 +234,8 @@ field(const char *line, int i)
 	return line;
 }
 
-void
-proto_line(struct osmtpd *o, char *line, size_t len)
+static void
+line_in(struct osmtpd *o, char *line, size_t len, int cut)
 {
 	const char *sid, *ev;
 	char id[OS_ID_LEN + 1];
@@ -227,10 +251,22 @@ proto_line(struct osmtpd *o, char *line, size_t len)
 		if ((s = sess_get(o, id, 0)) != NULL &&
 		    (s->busy || s->qhead != NULL) &&
 		    strncmp(ev, "link-disconnect|", 16) != 0 &&
-		    enqueue(s, line, len) == 0)
+		    enqueue(s, line, len, cut) == 0)
 			return;
 	}
-	dispatch(o, line, len);
+	dispatch(o, line, len, cut);
+}
+
+void
+proto_line(struct osmtpd *o, char *line, size_t len)
+{
+	line_in(o, line, len, 0);
+}
+
+void
+proto_cut_line(struct osmtpd *o, char *head, size_t len)
+{
+	line_in(o, head, len, 1);
 }
 
 void
@@ -246,14 +282,14 @@ proto_drain(struct osmtpd *o)
 			while (!s->busy && (q = s->qhead) != NULL) {
 				/* No queued line ends the session. */
 				s->qhead = q->next;
-				dispatch(o, q->text, q->len);
+				dispatch(o, q->text, q->len, q->cut);
 				free(q);
 			}
 		}
 }
 
 static void
-dispatch(struct osmtpd *o, char *line, size_t len)
+dispatch(struct osmtpd *o, char *line, size_t len, int cut)
 {
 	char *f[8], copy[160];
 	size_t nf;
@@ -283,7 +319,7 @@ dispatch(struct osmtpd *o, char *line, size_t len)
 	o->proto_major = major;
 	o->proto_minor = minor;
 	if (strcmp(f[0], "filter") == 0)
-		filter(o, f, nf, copy, strlen(copy));
+		filter(o, f, nf, copy, strlen(copy), cut);
 	else if (strcmp(f[0], "report") == 0) {
 		if (!is_id(f[5])) {
 			malformed("bad session id", copy, strlen(copy));
