@@ -51,7 +51,9 @@ load lib/dkim
 		b=${m##*/}
 		# opendkim-testmsg calls a message without Date a syntax error,
 		# and one with two To fields (RFC 5322 section 3.6 allows one).
-		[ "$b" != repeated.eml ] || continue
+		# It also fails every signature of bare-cr.eml, simple or
+		# relaxed, that dkimpy and mg-dkim-verify pass (the test below).
+		[ "$b" != repeated.eml ] && [ "$b" != bare-cr.eml ] || continue
 		{ grep -q '^Date:' "$m" || echo 'Date: Mon, 1 Jan 2024 00:00:00 +0000'
 		  cat "$m"; } > "$T/dated.eml"
 		for canon in simple/simple relaxed/relaxed; do
@@ -66,6 +68,24 @@ load lib/dkim
 	echo "$output"
 	[ "$(grep -c ' rc=0: $' <<<"$output")" -eq $(( $(ls "$T"/o | wc -l) - 1 )) ]
 	[[ "$output" == *"tampered.eml rc=70: opendkim-testmsg: dkim_eom(): Bad signature"* ]]
+}
+
+@test "a bare CR in a field is signed with simple header canonicalization, and dkimpy and mg-dkim-verify pass it" {
+	corpus
+	run --separate-stderr sign -C relaxed/relaxed -m < "$T/corpus/bare-cr.eml"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"holds a bare CR"*"signing with simple header canonicalization"* ]]
+	printf '%s\n' "$output" > "$T/s.eml"
+	grep -q '^DKIM-Signature: .*c=simple/relaxed;' "$T/s.eml"
+	grep -q $'^Subject: one\rtwo \r three$' "$T/s.eml"
+	run "$PY" "$TOP/tests/lib/dkimpy.py" verify "$K/keys.zone" < "$T/s.eml"
+	assert_output pass
+	run --separate-stderr verify < "$T/s.eml"
+	assert_output --partial "dkim=pass header.d=example.org header.s=rsa"
+	# A message without one keeps relaxed header canonicalization.
+	run --separate-stderr sign -C relaxed/relaxed -m < "$T/corpus/folded.eml"
+	[[ "$output" == *"c=relaxed/relaxed;"* ]]
+	[[ "$stderr" != *"bare CR"* ]]
 }
 
 @test "a 4096-bit RSA key signs and verifies" {

@@ -102,6 +102,11 @@ load lib/dkim
 @test "signatures by dkimpy, Mail::DKIM and opendkim-testmsg verify in mg-dkim-verify" {
 	corpus
 	for m in "$T"/corpus/*.eml; do
+		# libopendkim's relaxed header canonicalization reads a bare CR
+		# as a space, dkimpy and Mail::DKIM keep it (RFC 6376 section
+		# 3.4.2): no relaxed signature of bare-cr.eml verifies in both,
+		# which is why mg-dkim-sign signs such fields simple.
+		[ "${m##*/}" != bare-cr.eml ] || continue
 		for alg in rsa-sha256 ed25519-sha256; do
 			key=rsa; [ "$alg" = rsa-sha256 ] || key=ed
 			"$PY" "$TOP/tests/lib/dkimpy.py" sign "$K/$key.pem" example.org \

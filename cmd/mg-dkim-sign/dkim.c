@@ -74,7 +74,9 @@ puts_(struct buf *b, const char *s)
 /* --- header fields (RFC 6376 sections 3.4.1, 3.4.2, 5.4) ------------- */
 
 /* Section 3.4.2: name lowercased, WSP around the colon gone, the value
- * unfolded with every run of WSP one SP and none at either end. */
+ * unfolded with every run of WSP one SP and none at either end.  Only a
+ * CRLF unfolds: a bare CR in the value stays (WSP is SP and HTAB), as
+ * dkimpy and Mail::DKIM keep it; see signs_bare_cr for libopendkim. */
 static void
 canon_relaxed(struct buf *b, const char *raw, size_t n)
 {
@@ -96,8 +98,10 @@ canon_relaxed(struct buf *b, const char *raw, size_t n)
 	put(b, ":", 1);
 	for (i = (size_t)(colon - raw) + 1; i < n; i++) {
 		c = raw[i];
-		if (c == '\r' || c == '\n')
+		if (c == '\r' && i + 1 < n && raw[i + 1] == '\n') {
+			i++;
 			continue;
+		}
 		if (c == ' ' || c == '\t') {
 			sp = 1;
 			continue;
@@ -197,6 +201,30 @@ hash_fields(struct buf *b, const struct msg *m, const struct hlist *h,
 			put(b, "\r\n", 2);
 			break;
 		}
+}
+
+/* 1 if a field the h= list signs holds a CR that is not part of a CRLF. */
+static int
+signs_bare_cr(const struct msg *m, const struct hlist *h,
+    unsigned char *used)
+{
+	struct buf scratch = { NULL, 0, 0, 0 };
+	const struct msg_field *f;
+	const char *cr;
+	size_t i, left;
+
+	hash_fields(&scratch, m, h, 0, used);
+	free(scratch.p);
+	for (i = 0; i < msg_nfields(m); i++) {
+		if (!used[i])
+			continue;
+		f = msg_field(m, i);
+		for (cr = f->raw; (left = f->rawlen - (size_t)(cr - f->raw)) >
+		    0 && (cr = memchr(cr, '\r', left)) != NULL; cr++)
+			if (cr + 1 == f->raw + f->rawlen || cr[1] != '\n')
+				return 1;
+	}
+	return 0;
 }
 
 /* --- the DKIM-Signature field --------------------------------------- */
@@ -571,6 +599,18 @@ sign_message(struct sign *s, struct msg *m, char **fields, size_t *nfields,
 	if (canon(s->canon, &j->hrel, &j->brel, e) == -1 ||
 	    dk_open(s, m, dk, &ndk, e) == -1 || body(j, m, dk, ndk, e) == -1)
 		goto out;
+	/*
+	 * Relaxed canonicalization keeps a bare CR in a value (RFC 6376
+	 * section 3.4.2: WSP is SP and HTAB), but libopendkim counts it as
+	 * a space: no relaxed signature of such a field verifies in both.
+	 * Simple canonicalization is read the same way by every verifier.
+	 */
+	if (j->hrel && signs_bare_cr(m, &j->h, j->used)) {
+		log_warn("a signed header field holds a bare CR, which "
+		    "verifiers canonicalize differently: signing with simple "
+		    "header canonicalization");
+		j->hrel = 0;
+	}
 	for (i = 0; i < s->nsig; i++)
 		if ((fields[(*nfields)++] = sign_one(j, &s->sig[i], e)) ==
 		    NULL) {

@@ -49,6 +49,8 @@ corpus() {
 	  printf 'X-Long: %s\n' "$(printf 'word%.0s ' $(seq 200))" |
 	      fold -s -w 70 | sed '2,$s/^/\t/'
 	  printf '\nbody\n'; } > "$c/folded.eml"
+	# A bare CR inside a field: only CRLF unfolds (RFC 6376 3.4.2).
+	printf 'From: a@example.org\nSubject: one\rtwo \r three\nX-Fold: a\r\n\tb\n\nbody\n' > "$c/bare-cr.eml"
 	printf 'From: a@example.org\nSubject: 8bit\nContent-Type: text/plain; charset=utf-8\n\n\xc3\xa9t\xc3\xa9 \xe2\x82\xac\n' > "$c/8bit.eml"
 	{ for i in $(seq 40); do printf 'Received: from h%d by mx\n' "$i"; done
 	  printf 'From: a@example.org\nTo: x@example.net\nTo: y@example.net\n'
