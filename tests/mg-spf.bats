@@ -494,6 +494,23 @@ at() {
 	[ "$output" = "$want" ] || { echo "$output" | od -c | head; false; }
 }
 
+@test "mg-spf -S -m defers a header block over 1 MiB instead of passing it cut" {
+	{ printf 'From: bob@pra.example.com\n'
+	  for i in $(seq 1100); do printf 'X-Pad: %01000d\n' "$i"; done
+	  printf 'Subject: last\n\nbody\n'; } > "$T/big"
+	run --separate-stderr mg-spf -S -m -H mx.test --cache no --resolver "$Z" \
+	    --ip 192.0.2.5 < "$T/big"
+	assert_equal "$status" 111
+	assert_output "451 4.3.0 temporary failure (header block over 1 MiB)"
+	[[ "$stderr" == *"read message: header block over 1 MiB"* ]]
+	# Under 1 MB the same message passes whole.
+	head -n 1000 "$T/big" > "$T/ok"; printf '\nbody\n' >> "$T/ok"
+	run --separate-stderr mg-spf -S -m -H mx.test --cache no --resolver "$Z" \
+	    --ip 192.0.2.5 < "$T/ok"
+	assert_success
+	[ "$(printf '%s\n' "$output" | tail -n +3 | cmp - "$T/ok" && echo same)" = same ]
+}
+
 @test "mg-spf gives permerror for a hostile header block and never hangs" {
 	{ printf 'From: a@pra.example.com\n'; head -c 300000 /dev/zero | tr '\0' 'x'; printf '\n\n'; } > "$T/h"
 	run --separate-stderr timeout 10 mg-spf -S -H mx.test --cache no --resolver "$Z" --ip 192.0.2.5 < "$T/h"

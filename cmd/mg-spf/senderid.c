@@ -6,8 +6,9 @@
  *
  * The header reading here is this program's own until libcommon has a
  * message module: fields are unfolded (RFC 5322 section 2.2.3), the
- * block ends at the first empty line, and a block past HDR_BLOCK_MAX
- * bytes is read no further (the PRA must come from what was read).
+ * block ends at the first empty line.  A block past HDR_BLOCK_MAX bytes
+ * is not judged, since the field that would decide may lie past what
+ * was read, and not passed on cut: the message is deferred.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -33,22 +34,31 @@ senderid_crlf(void)
 	return crlf;
 }
 
-/* Reads the header block, through its empty line, from stdin. */
+/*
+ * Reads the header block, through its empty line, from stdin.  Returns 0,
+ * or -1 with why: a block too large to judge whole, no memory, or a read
+ * error.  Nothing read is dropped without the message being deferred.
+ */
 static int
-read_block(void)
+read_block(const char **why)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	char *nb;
 
+	*why = NULL;
 	while ((n = getline(&line, &cap, stdin)) > 0) {
 		if (blocklen == 0 && n >= 2 && line[n - 2] == '\r')
 			crlf = 1;
-		if (blocklen + (size_t)n > HDR_BLOCK_MAX)
+		if (blocklen + (size_t)n > HDR_BLOCK_MAX) {
+			*why = "header block over 1 MiB";
 			break;
-		if ((nb = realloc(block, blocklen + (size_t)n + 1)) == NULL)
+		}
+		if ((nb = realloc(block, blocklen + (size_t)n + 1)) == NULL) {
+			*why = "out of memory";
 			break;
+		}
 		block = nb;
 		memcpy(block + blocklen, line, (size_t)n);
 		blocklen += (size_t)n;
@@ -57,7 +67,11 @@ read_block(void)
 			break;
 	}
 	free(line);
-	return block == NULL ? -1 : 0;
+	if (*why == NULL && ferror(stdin))
+		*why = "read error";
+	if (*why == NULL && block == NULL)
+		*why = "no header block on stdin";
+	return *why == NULL ? 0 : -1;
 }
 
 /* Writes the block read and copies the rest of stdin to stdout (-m). */
@@ -323,10 +337,11 @@ senderid_run(struct spf *s, struct outcome *o, struct authres *ar,
 	struct spf_answer a;
 	struct pra p;
 	char prop[96], clean[LOG_FIELD_MAX + 4];
+	const char *why;
 
-	if (read_block() == -1) {
-		log_error("read message: no header block on stdin");
-		outcome_tempfail(o, "no message");
+	if (read_block(&why) == -1) {
+		log_error("read message: %s", why);
+		outcome_tempfail(o, why);
 		return 0;
 	}
 	if (pra_select(block, blocklen, &p) == -1) {
