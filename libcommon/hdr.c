@@ -5,6 +5,27 @@
 #include "hdr.h"
 #include "log.h"
 
+/*
+ * The length of the word at w: up to whitespace outside a quoted-string
+ * (RFC 5322 section 3.2.4), so a fold never lands between the quotes.
+ */
+static size_t
+word_len(const char *w)
+{
+	size_t n;
+	int q = 0;
+
+	for (n = 0; w[n] != '\0'; n++) {
+		if (w[n] == '"')
+			q = !q;
+		else if (q && w[n] == '\\' && w[n + 1] != '\0')
+			n++;
+		else if (!q && (w[n] == ' ' || w[n] == '\t'))
+			break;
+	}
+	return n;
+}
+
 int
 hdr_fold(const char *name, const char *value, char *out, size_t outlen,
     struct mgerr *e)
@@ -18,7 +39,7 @@ hdr_fold(const char *name, const char *value, char *out, size_t outlen,
 	for (i = 0; value[i] != '\0';) {
 		/* A word with the whitespace run before it. */
 		word = strspn(value + i, " \t");
-		word += strcspn(value + i + word, " \t");
+		word += word_len(value + i + word);
 		if (n == col && i == 0 && value[0] != ' ' && value[0] != '\t') {
 			/* The first word follows "Name:" after one space. */
 			if (n + 1 >= outlen)
@@ -50,6 +71,29 @@ hdr_fold(const char *name, const char *value, char *out, size_t outlen,
 toolong:
 	mgerr_set(e, "%s: header field too long", name);
 	return -1;
+}
+
+char *
+hdr_quote(char *dst, const char *src)
+{
+	size_t i, n = 0;
+	unsigned char c;
+
+	dst[n++] = '"';
+	for (i = 0; src != NULL && src[i] != '\0'; i++) {
+		if (i == LOG_FIELD_MAX) {
+			memcpy(dst + n, "...", 3);
+			n += 3;
+			break;
+		}
+		c = (unsigned char)src[i];
+		if (c == '"' || c == '\\')
+			dst[n++] = '\\';
+		dst[n++] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+	}
+	dst[n++] = '"';
+	dst[n] = '\0';
+	return dst;
 }
 
 static void
@@ -87,22 +131,35 @@ authres_init(struct authres *a, const char *authserv_id)
 	put(a, log_sanitize(clean, sizeof(clean), authserv_id));
 }
 
+/* A dot-atom local part "@" a domain: written bare (RFC 8601 2.2). */
+static int
+is_plain_addr(const char *s)
+{
+	const char *at = strrchr(s, '@');
+
+	if (at == NULL || at == s || at[1] == '\0' || strchr(s, '@') != at ||
+	    s[0] == '.' || at[-1] == '.' || strstr(s, "..") != NULL)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s <= ' ' || *s >= 0x7f || strchr("()<>,;:\\\"[]", *s))
+			return 0;
+	return 1;
+}
+
+/*
+ * RFC 8601 section 2.2: a pvalue is a value (token or quoted-string) or
+ * an addr-spec; anything else, a quoted local part included, is written
+ * as a quoted-string, its quotes as quoted-pairs.
+ */
 static void
 put_value(struct authres *a, const char *v)
 {
-	char clean[LOG_FIELD_MAX + 1];
+	char q[HDR_QUOTED_MAX];
 
-	log_sanitize(clean, sizeof(clean), v);
-	/* RFC 8601 section 2.2: pvalue is a value (token or quoted) or an
-	 * addr-spec / domain, which may hold '@' and '.'. */
-	if (is_token(clean) || (strchr(clean, '@') != NULL &&
-	    strpbrk(clean, " ;()\"") == NULL && clean[0] != '@')) {
-		put(a, clean);
-		return;
-	}
-	put(a, "\"");
-	put(a, clean);
-	put(a, "\"");
+	if (strlen(v) <= LOG_FIELD_MAX && (is_token(v) || is_plain_addr(v)))
+		put(a, v);
+	else
+		put(a, hdr_quote(q, v));
 }
 
 void

@@ -337,6 +337,10 @@ env1=(--ip 192.0.2.7 --from alice@example.com --rcpt bob@example.org)
 	[[ "$stderr" == *"greylist=\"whitelisted sender\""* ]]
 	at "$T0" --sender-whitelist "$T/senders" --ip 192.0.2.10 --from ceo@Partner.Example --rcpt bob@example.org --spf-pass partner.example
 	assert_success
+	# A quoted local part as mg-spf writes it, quotes and ';' inside.
+	MG_AUTHRES='mx.test; spf=pass smtp.mailfrom="\"ceo; x\"@partner.example"' at "$T0" --sender-whitelist "$T/senders" --ip 192.0.2.11 --from '"ceo; x"@partner.example' --rcpt bob@example.org
+	assert_success
+	[[ "$stderr" == *"greylist=\"whitelisted sender\""* ]]
 }
 
 @test "mg-greylist passes forward-confirmed client names on its whitelist, and only those" {

@@ -282,7 +282,7 @@ authres_spf_pass(const char *text, char *out, size_t len)
 			if (*end != '"')
 				continue;
 			while (end[1] != '\0' && end[1] != '"')
-				end++;
+				end += end[1] == '\\' && end[2] != '\0' ? 2 : 1;
 			end++;	/* the closing quote, or the NUL */
 			if (*end == '\0')
 				break;

@@ -373,11 +373,12 @@ void
 spf_received(const struct spf *s, const struct spf_answer *a, char *buf,
     size_t len)
 {
-	char who[300], com[700], from[LOG_FIELD_MAX + 20];
-	char helo[LOG_FIELD_MAX + 4], dom[LOG_FIELD_MAX + 4];
+	char who[300], com[700], from[HDR_QUOTED_MAX];
+	char helo[HDR_QUOTED_MAX], dom[LOG_FIELD_MAX + 4], pm[sizeof(a->domain) + 12];
 	char mech[2 * sizeof(a->mech)];
 	const char *f = s->env.from;
 	size_t i, n = 0;
+	int have_helo;
 
 	/* A term may hold '"' or '\\' (a macro-literal): quoted-pair them. */
 	for (i = 0; a->mech[i] != '\0'; i++) {
@@ -390,15 +391,19 @@ spf_received(const struct spf *s, const struct spf_answer *a, char *buf,
 	log_sanitize(dom, sizeof(dom), a->domain);
 	snprintf(who, sizeof(who), "domain of %s", dom);
 	comment(s, a, who, com, sizeof(com));
-	if (f == NULL || *f == '\0' || strcmp(a->identity, "helo") == 0)
-		snprintf(from, sizeof(from), "postmaster@%s", dom);
-	else
-		log_sanitize(from, sizeof(from), f);
-	log_sanitize(helo, sizeof(helo), s->env.helo);
-	snprintf(buf, len, "%s (%s) client-ip=%s; envelope-from=\"%s\"; "
+	if (f == NULL || *f == '\0' || strcmp(a->identity, "helo") == 0) {
+		snprintf(pm, sizeof(pm), "postmaster@%s", a->domain);
+		f = pm;
+	}
+	hdr_quote(from, f);
+	have_helo = s->env.helo != NULL && s->env.helo[0] != '\0';
+	if (have_helo)
+		hdr_quote(helo, s->env.helo);
+	snprintf(buf, len, "%s (%s) client-ip=%s; envelope-from=%s; "
 	    "%s%s%sreceiver=%s; identity=%s%s%s%s",
 	    spf_result_names[a->result], com, s->env.ip_text, from,
-	    helo[0] ? "helo=\"" : "", helo, helo[0] ? "\"; " : "",
+	    have_helo ? "helo=" : "", have_helo ? helo : "",
+	    have_helo ? "; " : "",
 	    s->hostname, a->identity, mech[0] ? "; mechanism=" : "",
 	    mech[0] ? "\"" : "", mech);
 	if (mech[0])

@@ -336,7 +336,7 @@ senderid_run(struct spf *s, struct outcome *o, struct authres *ar,
 {
 	struct spf_answer a;
 	struct pra p;
-	char prop[96], clean[LOG_FIELD_MAX + 4];
+	char prop[96];
 	const char *why;
 
 	if (read_block(&why) == -1) {
@@ -357,7 +357,7 @@ senderid_run(struct spf *s, struct outcome *o, struct authres *ar,
 		spf_check(s, SCOPE_PRA, p.domain, p.addr, &a);
 		snprintf(prop, sizeof(prop), "header.%s", p.field);
 		authres_add(ar, "sender-id", spf_result_names[a.result], NULL,
-		    prop, log_sanitize(clean, sizeof(clean), p.addr), NULL);
+		    prop, p.addr, NULL);
 	}
 	snprintf(logres, loglen, "%s", spf_result_names[a.result]);
 	spf_act(s, o, &a, "Sender ID");
