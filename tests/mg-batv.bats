@@ -440,6 +440,35 @@ need_exim() {
 	assert_output "ok=1"
 }
 
+@test "mg-batv and Exim verify each other's tags whatever the case of local part and domain" {
+	need_exim
+	mkkeys 2 0 "s3cr3t-Key_of-ours"
+	for a in John.Smith@Example.COM joe@EXAMPLE.com Joe@example.com; do
+		# mg-batv writes the domain in lower case, the local part as given.
+		plain="${a%@*}@$(printf '%s' "${a##*@}" | tr A-Z a-z)"
+		FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvs{$a}{s3cr3t-Key_of-ours}{2}}"
+		assert_success
+		[[ "$output" == prvs=2790??????="$a" ]]
+		etag=$output
+		run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "$etag"
+		assert_success
+		assert_output "$plain"
+		[[ "$stderr" == *"decision=accept batv=bounce-ok"* ]]
+		run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "<$etag>"
+		assert_success
+		assert_output "$plain"
+		run --separate-stderr at "$DAY0" -k "$K" sign "$a"
+		assert_success
+		[[ "$output" == prvs=2790??????="$plain" ]]
+		tag=$output
+		FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvscheck{$tag}{s3cr3t-Key_of-ours}{ok=\$prvscheck_result addr=\$prvscheck_address}}"
+		assert_output "ok=1 addr=$plain"
+		run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "$tag"
+		assert_success
+		assert_output "$plain"
+	done
+}
+
 # --- qmail integration ----------------------------------------------------
 
 @test "the qmail-remote wrapper signs the envelope sender and passes the rest" {
