@@ -469,6 +469,35 @@ need_exim() {
 	done
 }
 
+@test "a bounce re-cased on its way back: mg-batv's tag survives a new domain case, a new local part case fails in both" {
+	need_exim
+	mkkeys 0 0 secret
+	tag=$(at "$DAY0" -k "$K" sign John.Smith@Example.COM)
+	[[ "$tag" == prvs=0790??????=John.Smith@example.com ]]
+	# A remote MTA wrote the domain in capitals: mg-batv signed it in
+	# lower case and still accepts it; Exim hashes what arrives.
+	run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "${tag%@*}@EXAMPLE.Com"
+	assert_success
+	assert_output "John.Smith@example.com"
+	FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvscheck{${tag%@*}@EXAMPLE.Com}{secret}{ok=\$prvscheck_result}}"
+	assert_output "ok="
+	# The local part is the receiver's to interpret (RFC 5321 2.4).
+	lower=$(printf '%s' "$tag" | tr A-Z a-z)
+	run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "$lower"
+	assert_equal "$status" 100
+	assert_output --partial "(BATV: bad signature)"
+	FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvscheck{$lower}{secret}{ok=\$prvscheck_result}}"
+	assert_output "ok="
+	# Exim's tag signs the domain as given; re-cased, it fails in both.
+	FAKETIME="@2024-03-01 12:00:00" run exim_be '${prvs{joe@Example.COM}{secret}{0}}'
+	etag="${output%@*}@example.com"
+	run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "$etag"
+	assert_equal "$status" 100
+	assert_output --partial "(BATV: bad signature)"
+	FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvscheck{$etag}{secret}{ok=\$prvscheck_result}}"
+	assert_output "ok="
+}
+
 # --- qmail integration ----------------------------------------------------
 
 @test "the qmail-remote wrapper signs the envelope sender and passes the rest" {
