@@ -440,6 +440,64 @@ need_exim() {
 	assert_output "ok=1"
 }
 
+@test "mg-batv and Exim verify each other's tags whatever the case of local part and domain" {
+	need_exim
+	mkkeys 2 0 "s3cr3t-Key_of-ours"
+	for a in John.Smith@Example.COM joe@EXAMPLE.com Joe@example.com; do
+		# mg-batv writes the domain in lower case, the local part as given.
+		plain="${a%@*}@$(printf '%s' "${a##*@}" | tr A-Z a-z)"
+		FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvs{$a}{s3cr3t-Key_of-ours}{2}}"
+		assert_success
+		[[ "$output" == prvs=2790??????="$a" ]]
+		etag=$output
+		run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "$etag"
+		assert_success
+		assert_output "$plain"
+		[[ "$stderr" == *"decision=accept batv=bounce-ok"* ]]
+		run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "<$etag>"
+		assert_success
+		assert_output "$plain"
+		run --separate-stderr at "$DAY0" -k "$K" sign "$a"
+		assert_success
+		[[ "$output" == prvs=2790??????="$plain" ]]
+		tag=$output
+		FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvscheck{$tag}{s3cr3t-Key_of-ours}{ok=\$prvscheck_result addr=\$prvscheck_address}}"
+		assert_output "ok=1 addr=$plain"
+		run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "$tag"
+		assert_success
+		assert_output "$plain"
+	done
+}
+
+@test "a bounce re-cased on its way back: mg-batv's tag survives a new domain case, a new local part case fails in both" {
+	need_exim
+	mkkeys 0 0 secret
+	tag=$(at "$DAY0" -k "$K" sign John.Smith@Example.COM)
+	[[ "$tag" == prvs=0790??????=John.Smith@example.com ]]
+	# A remote MTA wrote the domain in capitals: mg-batv signed it in
+	# lower case and still accepts it; Exim hashes what arrives.
+	run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "${tag%@*}@EXAMPLE.Com"
+	assert_success
+	assert_output "John.Smith@example.com"
+	FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvscheck{${tag%@*}@EXAMPLE.Com}{secret}{ok=\$prvscheck_result}}"
+	assert_output "ok="
+	# The local part is the receiver's to interpret (RFC 5321 2.4).
+	lower=$(printf '%s' "$tag" | tr A-Z a-z)
+	run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "$lower"
+	assert_equal "$status" 100
+	assert_output --partial "(BATV: bad signature)"
+	FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvscheck{$lower}{secret}{ok=\$prvscheck_result}}"
+	assert_output "ok="
+	# Exim's tag signs the domain as given; re-cased, it fails in both.
+	FAKETIME="@2024-03-01 12:00:00" run exim_be '${prvs{joe@Example.COM}{secret}{0}}'
+	etag="${output%@*}@example.com"
+	run --separate-stderr at "$DAY0" -k "$K" --from "" --rcpt "$etag"
+	assert_equal "$status" 100
+	assert_output --partial "(BATV: bad signature)"
+	FAKETIME="@2024-03-01 12:00:00" run exim_be "\${prvscheck{$etag}{secret}{ok=\$prvscheck_result}}"
+	assert_output "ok="
+}
+
 # --- qmail integration ----------------------------------------------------
 
 @test "the qmail-remote wrapper signs the envelope sender and passes the rest" {

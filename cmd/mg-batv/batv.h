@@ -53,10 +53,10 @@ int	prvs_day(time_t t);
 int	prvs_mac(const char *secret, size_t seclen, int keynum, int day,
 	    const char *plain, char out[7]);
 /*
- * Recognises a tag in the canonical address addr ("local@domain" with a
- * lower-cased domain, as addr_parse writes it).  Fills p; returns 1 if
- * tagged, 0 if not (p->plain is then addr).  Never fails: anything that
- * is not exactly a tag is untagged.
+ * Recognises a tag in addr ("local@domain", the local part as addr_parse
+ * writes it, the domain in any case, which p->plain keeps).  Fills p;
+ * returns 1 if tagged, 0 if not (p->plain is then addr).  Never fails:
+ * anything that is not exactly a tag is untagged.
  */
 int	prvs_parse(const char *addr, struct prvs *p);
 /* 1 if the two six-digit hashes are equal, ignoring case, in constant
@@ -124,7 +124,8 @@ int	batv_domain(const struct batv *b, const char *domain);
 int	batv_is_bounce(const char *from);
 /*
  * Judges a tag against the key ring at b->now: NULL when it is valid,
- * else why not ("bad hash", "expired", "unknown key 3").
+ * else why not ("bad signature", "expired", "unknown key 3").  The hash
+ * must match p->plain as written, or with its domain lower-cased.
  */
 const char *batv_verify(const struct batv *b, const struct prvs *p);
 /* Checks every recipient of the envelope; fills o and prints nothing. */

@@ -51,12 +51,55 @@ batv_is_bounce(const char *from)
 	    (len == 10 && strncasecmp(from, "postmaster", 10) == 0);
 }
 
+/*
+ * Copies the mailbox s into out with its domain lower-cased: domains are
+ * case-insensitive, local parts are not (RFC 5321 section 2.4).
+ */
+static void
+lower_domain(const char *s, char *out, size_t outlen)
+{
+	size_t i;
+
+	strlcpy(out, s, outlen);
+	for (i = (size_t)(addr_domain(out) - out); out[i] != '\0'; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] - 'A' + 'a');
+}
+
+/*
+ * Writes into out the canonical a->addr with its domain in the case the
+ * client wrote it in raw, the argument a was parsed from: a tag's hash
+ * covers the address as the tag carries it, as Exim's ${prvs} made it.
+ */
+static void
+as_written(const char *raw, const struct mailaddr *a, char *out,
+    size_t outlen)
+{
+	const char *d = addr_domain(raw);
+	size_t n = strlen(a->addr), dl = strlen(a->domain);
+
+	strlcpy(out, a->addr, outlen);
+	if (dl > 0 && dl <= n && n < outlen && !a->literal &&
+	    strncasecmp(d, a->domain, dl) == 0)
+		memcpy(out + n - dl, d, dl);
+}
+
+static int
+mac_matches(const struct batv_key *k, const struct prvs *p,
+    const char *plain)
+{
+	char mac[7];
+
+	return prvs_mac(k->secret, k->len, p->keynum, p->day, plain,
+	    mac) == 0 && prvs_hash_eq(mac, p->hash);
+}
+
 const char *
 batv_verify(const struct batv *b, const struct prvs *p)
 {
 	static char why[64];
 	const struct batv_key *k;
-	char mac[7];
+	char low[sizeof(p->plain)];
 	int64_t ret;
 	int d, life = (int)(b->lifetime / 86400);
 
@@ -69,9 +112,14 @@ batv_verify(const struct batv *b, const struct prvs *p)
 		snprintf(why, sizeof(why), "key %d retired", p->keynum);
 		return why;
 	}
-	if (prvs_mac(k->secret, k->len, p->keynum, p->day, p->plain,
-	    mac) == -1 || !prvs_hash_eq(mac, p->hash))
-		return "bad signature";
+	/* Exim hashes the address as it arrives; batv_sign hashes it with
+	 * the domain in lower case, which a remote MTA may have re-cased. */
+	if (!mac_matches(k, p, p->plain)) {
+		lower_domain(p->plain, low, sizeof(low));
+		if (strcmp(low, p->plain) == 0 || !mac_matches(k, p, low))
+			return "bad signature";
+		explain(b, "tag matches with the domain in lower case");
+	}
 	/* Days from today to the tag's expiry day, modulo 1000. */
 	d = (p->day - prvs_day(b->now) + PRVS_DAYS) % PRVS_DAYS;
 	/* As Exim's prvscheck: valid from today to one lifetime ahead;
@@ -142,6 +190,7 @@ batv_check(struct batv *b, struct outcome *o, char *plain, size_t plainlen)
 	struct mailaddr a;
 	struct prvs p;
 	struct mgerr e;
+	char given[sizeof(p.plain)], canon[sizeof(p.plain)];
 	size_t i;
 
 	strlcpy(b->status, bounce ? "bounce" : "mail", sizeof(b->status));
@@ -152,8 +201,11 @@ batv_check(struct batv *b, struct outcome *o, char *plain, size_t plainlen)
 			why = bounce ? "malformed address" : NULL;
 			memset(&p, 0, sizeof(p));
 		} else {
-			if (prvs_parse(a.quoted ? "" : a.addr, &p))
-				add_plain(plain, plainlen, p.plain);
+			as_written(r, &a, given, sizeof(given));
+			if (prvs_parse(a.quoted ? "" : given, &p)) {
+				lower_domain(p.plain, canon, sizeof(canon));
+				add_plain(plain, plainlen, canon);
+			}
 			why = bounce ? judge(b, &a, &p) : NULL;
 		}
 		explain(b, "recipient %s: %s%s%s", r, p.form != PRVS_NONE ?

@@ -7,8 +7,10 @@
  * K is the key number, DDD the last three digits of the day number
  * (days since 1970-01-01 UTC) on which the tag expires, SSSSSS the first
  * three bytes, in hex, of HMAC-SHA1 keyed with the secret over the text
- * "KDDD" followed by local@domain.  The secret is used as its bytes,
- * which is how Exim uses the string it is given.
+ * "KDDD" followed by local@domain exactly as the tag carries it: Exim
+ * changes the case of neither part, so neither may this code.  The
+ * secret is used as its bytes, which is how Exim uses the string it is
+ * given.
  */
 #include <ctype.h>
 #include <stdio.h>
