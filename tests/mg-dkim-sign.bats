@@ -147,28 +147,131 @@ load lib/dkim
 	tail -n 8 "$T/s.eml" | cmp - "$T/crlf.eml"
 }
 
+# The d= and s= of each DKIM-Signature in $output, one "d s" a line.
+signed_as() {
+	unfold_output
+	grep '^DKIM-Signature:' <<<"$output" | tr -d ' \t' |
+	    sed 's/.*;d=\([^;]*\);s=\([^;]*\);.*/\1 \2/'
+}
+
 @test "mg-dkim-sign picks keys from OpenDKIM key and signing tables" {
 	cat > "$T/keytable" <<-EOF2
 	rsakey example.org:rsa:$K/rsa.pem
 	edkey example.org:ed:$K/ed.pem
 	EOF2
+	# Exact lookups: user@host, host, user@.parent, .parent, user@*, *.
 	cat > "$T/signingtable" <<-EOF2
 	# dual signing for the whole domain
-	*@example.org rsakey
-	*@example.org edkey
-	*.example.net edkey
+	example.org rsakey
+	example.org edkey
+	.example.net edkey
+	bob@.example.net rsakey
 	EOF2
 	run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "$T/signingtable" < "$DATA/dkim/plain.eml"
 	assert_success
-	[ "$(grep -c '^DKIM-Signature:' <<<"$output")" -eq 2 ]
+	[ "$(signed_as)" = "example.org rsa"$'\n'"example.org ed" ]
 	run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "$T/signingtable" \
 	    --sender envelope --from bob@lists.example.net < "$DATA/dkim/plain.eml"
-	[ "$(grep -c '^DKIM-Signature:' <<<"$output")" -eq 1 ]
-	assert_output --partial "a=ed25519-sha256"
+	assert_success
+	# user@.domain comes before .domain (opendkim.conf(5), SigningTable).
+	[ "$(signed_as)" = "example.org rsa"$'\n'"example.org ed" ]
+	# .example.net is for the names below example.net only.
+	run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "$T/signingtable" \
+	    --sender envelope --from ann@example.net < "$DATA/dkim/plain.eml"
+	assert_success
+	assert_output ""
 	run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "$T/signingtable" \
 	    --sender envelope --from bob@other.test < "$DATA/dkim/plain.eml"
 	assert_success
 	assert_output ""
+}
+
+@test "refile: signing table patterns are * wildcards over the whole address, and every match signs" {
+	cat > "$T/keytable" <<-EOF2
+	rsakey example.org:rsa:$K/rsa.pem
+	edkey example.org:ed:$K/ed.pem
+	bigkey example.net:big:$K/big.pem
+	EOF2
+	cat > "$T/signingtable" <<-EOF2
+	*@example.org rsakey
+	*@EXAMPLE.org edkey
+	list-*@*.example.net bigkey
+	*.example.net edkey
+	EOF2
+	run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "refile:$T/signingtable" < "$DATA/dkim/plain.eml"
+	assert_success
+	[ "$(signed_as)" = "example.org rsa"$'\n'"example.org ed" ]
+	run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "refile:$T/signingtable" \
+	    --sender envelope --from list-a@lists.example.net < "$DATA/dkim/plain.eml"
+	[ "$(signed_as)" = "example.net big"$'\n'"example.org ed" ]
+	run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "refile:$T/signingtable" \
+	    --sender envelope --from bob@example.net < "$DATA/dkim/plain.eml"
+	assert_success
+	assert_output ""
+}
+
+@test "a % in the key table signs for the sender's domain, and the signatures verify" {
+	mkdir "$T/keys"
+	cp "$K/ed.pem" "$T/keys/example.net.pem"
+	{ echo '$ORIGIN .'; echo '$TTL 300'
+	  sed 's/^rsa\._domainkey\.example\.org\./any._domainkey.example.com./' "$K/rsa.rec"
+	  sed 's/^ed\._domainkey\.example\.org\./ed._domainkey.example.net./' "$K/ed.rec"; } > "$T/pct.zone"
+	Z="zone:$T/pct.zone"
+	# A % domain; a % in the keyfile; a signing table value % names
+	# the key after the sender's domain.
+	cat > "$T/keytable" <<-EOF2
+	anydomain %:any:$K/rsa.pem
+	example.net %:ed:$T/keys/%.pem
+	EOF2
+	printf 'example.com anydomain\nexample.net %%\n' > "$T/signingtable"
+	for d in example.com EXAMPLE.net; do
+		sed "s/^From: .*/From: Joe <joe@$d>/" "$DATA/dkim/plain.eml" > "$T/m.eml"
+		run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "$T/signingtable" -m < "$T/m.eml"
+		assert_success
+		printf '%s\n' "$output" > "$T/s.eml"
+		d=${d,,}
+		[ "$(signed_as)" = "$d $([ $d = example.com ] && echo any || echo ed)" ]
+		[[ "$stderr" == *"decision=signed signatures=1 d=$d"* ]]
+		run --separate-stderr verify < "$T/s.eml"
+		assert_output --partial "dkim=pass header.d=$d"
+		run "$PY" "$TOP/tests/lib/dkimpy.py" verify "$T/pct.zone" < "$T/s.eml"
+		assert_output pass
+	done
+	# A sender domain that is no DNS name never becomes d= or a path.
+	sed 's|^From: .*|From: <joe@a;b=/../x>|' "$DATA/dkim/plain.eml" > "$T/m.eml"
+	printf '*@* anydomain\n' > "$T/signingtable"
+	run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "refile:$T/signingtable" < "$T/m.eml"
+	assert_equal "$status" 111
+	[[ "$stderr" == *"$T/signingtable:1: sender domain a;b=/../x: not a domain name"* ]]
+}
+
+@test "a key or signing table line that cannot work is refused with its file and line (111)" {
+	printf 'rsakey example.org:rsa:%s\n' "$K/rsa.pem" > "$T/keytable"
+	check() {	# table contents, then what stderr must hold
+		printf '# comment\n%s\n' "$1" > "$T/st"
+		run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "${3:-}$T/st" < "$DATA/dkim/plain.eml"
+		assert_equal "$status" 111
+		assert_output "451 4.3.0 temporary failure (configuration error)"
+		[[ "$stderr" == *"mg-dkim-sign: $T/st:2: $2"* ]] || { echo "$1: $stderr"; return 1; }
+	}
+	check '*@example.org rsakey' "*@example.org: a wildcard pattern needs -S refile:$T/st"
+	check '@example.org rsakey' '@example.org: never matches; write example.org'
+	check 'example.org' 'example.org: no value after the key'
+	check 'example.org nokey' "no key named nokey in $T/keytable"
+	check 'example.org rsakey:joe@example.org' 'rsakey:joe@example.org: a signer (i=) field is not supported'
+	check 'a?@example.org rsakey' 'a?@example.org: only * is a wildcard in a refile: table' refile:
+	# A line that does not match this sender is refused all the same.
+	printf 'rsakey example.org:rsa:%s\nbad example.org\n' "$K/rsa.pem" > "$T/kt"
+	printf 'example.org rsakey\n' > "$T/st"
+	for v in 'example.org' '%.example.org:rsa:/k' 'example.org::/k' 'exa;mple.org:rsa:/k'; do
+		printf 'rsakey example.org:rsa:%s\nbad %s\n' "$K/rsa.pem" "$v" > "$T/kt"
+		run --separate-stderr mg-dkim-sign -K "$T/kt" -S "$T/st" < "$DATA/dkim/plain.eml"
+		assert_equal "$status" 111
+		[[ "$stderr" == *"mg-dkim-sign: $T/kt:2: "* ]] || { echo "$v: $stderr"; return 1; }
+	done
+	run --separate-stderr mg-dkim-sign -K "$T/keytable" -S "db:$T/st" < "$DATA/dkim/plain.eml"
+	assert_equal "$status" 111
+	[[ "$stderr" == *"db:$T/st: data sets of type db: are not supported"* ]]
 }
 
 @test "genkey writes a 0600 key and a record in 255-octet strings; testkey checks it" {

@@ -1,6 +1,5 @@
 /*
- * mg-dkim-sign: key and signing tables in OpenDKIM's formats, and the
- * genkey and testkey commands.
+ * mg-dkim-sign: private keys, and the genkey and testkey commands.
  */
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -11,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "dns.h"
@@ -57,97 +55,6 @@ key_type(const char *file, EVP_PKEY **keep, struct mgerr *e)
 	} else
 		EVP_PKEY_free(k);
 	return t == EVP_PKEY_ED25519;
-}
-
-/*
- * A SigningTable pattern against a sender address: "user@dom", "dom",
- * "@dom" or "*@dom" (any user at dom), "*.dom" or ".dom" (any subdomain
- * of dom), "*" (anyone).
- */
-static int
-pattern_match(const char *pat, const char *addr)
-{
-	const char *at = strrchr(addr, '@'), *dom = at ? at + 1 : addr;
-	size_t pl, dl = strlen(dom);
-
-	if (strcmp(pat, "*") == 0)
-		return 1;
-	if (strchr(pat, '@') != NULL && pat[0] != '@' && pat[0] != '*')
-		return strcasecmp(pat, addr) == 0;
-	if (pat[0] == '*' && pat[1] == '@')
-		pat += 2;
-	else if (pat[0] == '@')
-		pat++;
-	else if (pat[0] == '*' && pat[1] == '.')
-		pat++;
-	if (pat[0] == '.') {
-		pl = strlen(pat);
-		return dl > pl && strcasecmp(dom + dl - pl, pat) == 0;
-	}
-	return strcasecmp(pat, dom) == 0;
-}
-
-/* Finds keyname in the KeyTable: "keyname domain:selector:keyfile". */
-static int
-key_table_get(const char *file, const char *keyname, struct sigspec *sp,
-    struct mgerr *e)
-{
-	char line[2048], name[256], val[1536], *c1, *c2;
-	unsigned long ln = 0;
-	FILE *f;
-
-	if ((f = fopen(file, "r")) == NULL) {
-		mgerr_set(e, "open %s: %s", file, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		ln++;
-		if (sscanf(line, "%255s %1535s", name, val) != 2 ||
-		    name[0] == '#' || strcmp(name, keyname) != 0)
-			continue;
-		fclose(f);
-		if ((c1 = strchr(val, ':')) == NULL ||
-		    (c2 = strchr(c1 + 1, ':')) == NULL) {
-			mgerr_set(e, "%s:%lu: use domain:selector:keyfile",
-			    file, ln);
-			return -1;
-		}
-		*c1++ = *c2++ = '\0';
-		strlcpy(sp->domain, val, sizeof(sp->domain));
-		strlcpy(sp->selector, c1, sizeof(sp->selector));
-		strlcpy(sp->key, c2, sizeof(sp->key));
-		return 0;
-	}
-	fclose(f);
-	mgerr_set(e, "%s: no key named %s", file, keyname);
-	return -1;
-}
-
-int
-tables_lookup(struct sign *s, const char *sender, struct mgerr *e)
-{
-	char line[2048], pat[512], keyname[256];
-	FILE *f;
-	int t;
-
-	if ((f = fopen(s->signing_table, "r")) == NULL) {
-		mgerr_set(e, "open %s: %s", s->signing_table, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL && s->nsig < MAXSIG) {
-		if (sscanf(line, "%511s %255s", pat, keyname) != 2 ||
-		    pat[0] == '#' || !pattern_match(pat, sender))
-			continue;
-		if (key_table_get(s->key_table, keyname, &s->sig[s->nsig],
-		    e) == -1 || (t = key_type(s->sig[s->nsig].key,
-		    &s->sig[s->nsig].pkey, e)) == -1) {
-			fclose(f);
-			return -1;
-		}
-		s->sig[s->nsig++].ed25519 = t;
-	}
-	fclose(f);
-	return 0;
 }
 
 /* p= of a key record: SubjectPublicKeyInfo for RSA (RFC 6376 section

@@ -163,14 +163,25 @@ plan(struct sign *s, const struct msg *m, struct mgerr *e)
 
 	if (s->signing_table == NULL)
 		return specs_from_options(s, 1, e);
-	if (s->key_table == NULL) {
-		mgerr_set(e, "--signing-table needs --key-table");
-		return -1;
-	}
 	if (sender_of(s, m, sender, sizeof(sender), e) == -1 ||
 	    tables_lookup(s, sender, e) == -1)
 		return -1;
 	return 0;
+}
+
+/* Both tables, read and checked before any message is. */
+static int
+load_tables(struct sign *s, struct mgerr *e)
+{
+	if (s->signing_table == NULL)
+		return 0;
+	if (s->key_table == NULL) {
+		mgerr_set(e, "--signing-table needs --key-table");
+		return -1;
+	}
+	if (keytable_load(&s->kt, s->key_table, e) == -1)
+		return -1;
+	return signtable_load(&s->st, s->signing_table, &s->kt, e);
 }
 
 static void
@@ -200,6 +211,14 @@ cmd_sign(struct sign *s)
 	int rc, crlf = 0;
 
 	outcome_init(&o);
+	if (load_tables(s, &e) == -1) {
+		log_error("%s", e.msg);
+		log_decision(s, "configuration error");
+		outcome_tempfail(&o, "configuration error");
+		rc = outcome_emit(&o, s->spp, 0);
+		outcome_free(&o);
+		return rc;
+	}
 	if (env_load(&s->env, &e) == -1 || (m = msg_read(0, NULL,
 	    s->message ? MSG_KEEP : 0, &e)) == NULL) {
 		log_decision(s, e.msg);
@@ -231,6 +250,8 @@ cmd_sign(struct sign *s)
 		free(fields[i]);
 	outcome_free(&o);
 	msg_free(m);
+	table_free(&s->kt);
+	table_free(&s->st);
 	return rc;
 }
 

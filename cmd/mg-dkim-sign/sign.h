@@ -20,6 +20,18 @@ struct sigspec {
 	struct evp_pkey_st *pkey;	/* the key, once loaded */
 };
 
+/* A KeyTable or SigningTable, one entry per "key value" line. */
+struct tline {
+	char		*key, *val;
+	unsigned long	 line;
+};
+struct table {
+	const char	*path;	/* the file, without "file:" or "refile:" */
+	int		 wild;	/* refile: keys are '*' patterns */
+	struct tline	*l;
+	size_t		 n;
+};
+
 struct sign {
 	struct envelope	 env;
 	struct opt_list	 domain, selector, key, algorithm;
@@ -33,12 +45,23 @@ struct sign {
 	int		 body_length, copy_headers, domainkeys, message, spp;
 	int		 explain;
 
+	struct table	 kt, st;	/* --key-table, --signing-table */
 	struct sigspec	 sig[MAXSIG];
 	size_t		 nsig;
 };
 
-/* keys.c: key and signing tables (OpenDKIM formats), genkey, testkey. */
+/* tables.c: OpenDKIM's KeyTable and SigningTable.  The loaders read
+ * the file that spec names ("PATH", "file:PATH" or "refile:PATH") whole
+ * and check every line: 0, or -1 with e set ("PATH:LINE: ..." for a
+ * line).  tables_lookup adds to s->sig a signature for each SigningTable
+ * match of sender: 0 (none is no error), or -1 with e set. */
+int	keytable_load(struct table *kt, const char *spec, struct mgerr *e);
+int	signtable_load(struct table *st, const char *spec,
+	    const struct table *kt, struct mgerr *e);
+void	table_free(struct table *t);
 int	tables_lookup(struct sign *s, const char *sender, struct mgerr *e);
+
+/* keys.c: private keys, genkey, testkey. */
 int	cmd_genkey(struct sign *s);
 int	cmd_testkey(struct sign *s);
 /* 1 if the PEM private key in file is Ed25519, 0 RSA, -1 neither; keep
