@@ -308,6 +308,25 @@ elapsed_ms(const struct timespec *t0)
 }
 
 /*
+ * 1 when the answer a carries q's one question: the name compared
+ * without regard to case, the type and the class (RFC 5452 section 9.1).
+ */
+static int
+same_question(const ldns_pkt *q, const ldns_pkt *a)
+{
+	const ldns_rr *qq, *aq;
+
+	if (ldns_pkt_qdcount(a) != 1 || ldns_rr_list_rr_count(
+	    ldns_pkt_question(a)) != 1)
+		return 0;
+	qq = ldns_rr_list_rr(ldns_pkt_question(q), 0);
+	aq = ldns_rr_list_rr(ldns_pkt_question(a), 0);
+	return ldns_rr_get_type(qq) == ldns_rr_get_type(aq) &&
+	    ldns_rr_get_class(qq) == ldns_rr_get_class(aq) &&
+	    ldns_dname_compare(ldns_rr_owner(qq), ldns_rr_owner(aq)) == 0;
+}
+
+/*
  * Sends q to one server (ldns does the tries).  ldns reports a silent
  * server and a refused TCP connection alike, so the time taken tells a
  * timeout from a network error.
@@ -338,10 +357,14 @@ net_send(const struct dns *d, struct dns_server *s, ldns_pkt *q,
 		    s->label, tcp ? " over TCP" : "");
 		return DNS_ERROR;
 	}
-	if (ldns_pkt_id(*a) != ldns_pkt_id(q) || !ldns_pkt_qr(*a)) {
+	/* Over TCP the stream is the server's: a reply to another
+	 * question there is an error, not a packet to wait past. */
+	if (ldns_pkt_id(*a) != ldns_pkt_id(q) || !ldns_pkt_qr(*a) ||
+	    !same_question(q, *a)) {
 		ldns_pkt_free(*a);
 		*a = NULL;
-		snprintf(why, len, "mismatched answer from %s", s->label);
+		snprintf(why, len, "mismatched answer from %s%s", s->label,
+		    tcp ? " over TCP" : "");
 		return DNS_ERROR;
 	}
 	return DNS_OK;

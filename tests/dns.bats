@@ -183,3 +183,19 @@ v=spf1 -all"
 		SPOOF_PID=
 	done
 }
+
+@test "an answer over TCP to another question name or type is an error, not NXDOMAIN" {
+	for mode in tcp-name tcp-type; do
+		spoof_start "$mode"
+		run --separate-stderr mg-screen --ip 192.0.2.1 --require-ptr reject --resolver "127.0.0.1:$SPOOF_PORT"
+		assert_equal "$status" 111
+		assert_output --partial "451 4.4.3 temporary DNS failure"
+		[[ "$stderr" == *"iprev=temperror"* ]]
+		run --separate-stderr "$DNSQ" --resolver "127.0.0.1:$SPOOF_PORT" 1.2.0.192.in-addr.arpa PTR
+		assert_output "error 0"
+		assert_equal "$stderr" "test_dnsq: mismatched answer from 127.0.0.1:$SPOOF_PORT over TCP"
+		kill "$SPOOF_PID"
+		wait "$SPOOF_PID" 2>/dev/null || true
+		SPOOF_PID=
+	done
+}
