@@ -18,12 +18,17 @@ DEFS     = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 PKGCFLAGS := $(shell pkg-config --cflags libbsd-overlay ldns 2>/dev/null)
 PKGLIBS   := $(shell pkg-config --libs libbsd-overlay ldns 2>/dev/null)
 LDLIBS  += $(PKGLIBS) -lgdbm
-build/fuzz/fuzz_prvs: LDLIBS += -lcrypto
-bin/mg-wrap: LDLIBS += -lssl -lcrypto
+build/fuzz/fuzz_prvs build/fuzz/fuzz_batvkey: LDLIBS += -lcrypto
+bin/mg-wrap build/fuzz/fuzz_backend: LDLIBS += -lssl -lcrypto
 build/fuzz/fuzz_spf_%: LDLIBS += -lspf2
 build/fuzz/fuzz_greylist_key: LDLIBS += -lmd
 build/fuzz/fuzz_greylist_key: cmd/mg-greylist/key.c
-build/unit/test_dkcanon build/fuzz/fuzz_dkcanon: LDLIBS += -lcrypto
+build/unit/test_dkcanon build/fuzz/fuzz_dkcanon build/fuzz/fuzz_dkverify \
+    build/fuzz/fuzz_dkimtables: LDLIBS += -lcrypto
+# Fuzz targets that cut their input into parts (fuzz/fuzzinput.h) link
+# its object, so their .d files still list what they #include.
+FUZZ_PARTS := relay backend dkverify zone dkimtables batvkey
+$(FUZZ_PARTS:%=build/fuzz/fuzz_%): build/fuzz/fuzzinput.o
 
 # How the checking programs link.  Each runs as one short process per
 # connection, recipient or message, so its start-up counts: every shared
@@ -133,7 +138,7 @@ build/fuzz/%: fuzz/%.c build/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
 	    $(filter-out $< $(call fuzz_included,$<),$(filter %.c,$^)) \
-	    $(filter %.a,$^) $(LDLIBS)
+	    $(filter %.o %.a,$^) $(LDLIBS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

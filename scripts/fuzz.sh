@@ -2,8 +2,9 @@
 # fuzz.sh: run each libFuzzer target (built by `make fuzz') for a time,
 # under the address and undefined sanitizers it was built with, and print
 # one line a target: its name, the runs libFuzzer made, and whether it
-# found a crash.  Corpora grow under build/fuzz/corpus/NAME; a crash is
-# kept as build/fuzz/crash-NAME-*.
+# found a crash.  Corpora grow under build/fuzz/corpus/NAME, from the
+# seeds in fuzz/corpus/NAME where there are some; a crash is kept as
+# build/fuzz/crash-NAME-*.
 #   usage: sh scripts/fuzz.sh [-t SECONDS] [-j JOBS] [TARGET ...]
 # SECONDS defaults to 180 a target; JOBS (targets at once) to 1.
 # Exits 1 when any target failed.
@@ -28,9 +29,11 @@ trap 'rm -f "$results"' EXIT
 one() {
 	t=$1
 	mkdir -p "build/fuzz/corpus/$t"
+	seeds=
+	[ -d "fuzz/corpus/$t" ] && seeds=fuzz/corpus/$t
 	"build/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=2048 \
 	    -artifact_prefix="build/fuzz/crash-$t-" "build/fuzz/corpus/$t" \
-	    >"build/fuzz/$t.log" 2>&1
+	    $seeds >"build/fuzz/$t.log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "build/fuzz/$t.log")
 	if [ "$rc" = 0 ]; then

@@ -440,6 +440,38 @@ replies() {
 	[ "$(grep -c '^250 2.0.0 ok' <<<"$output")" = 50 ]
 }
 
+@test "mg-wrap cuts a server reply too long to keep at a final line and goes on" {
+	# A server whose RCPT reply is 201 lines of 74 octets, 15 KB; mg-wrap
+	# keeps 4 KB of a reply.
+	cat >"$T/longreply" <<-'EOF2'
+	#!/bin/sh
+	printf '220 fake ESMTP\r\n'
+	while read -r cmd; do
+		case $cmd in
+		RCPT*)	i=0
+			while [ $i -lt 200 ]; do
+				printf '550-5.1.1 %064d\r\n' $i
+				i=$((i + 1))
+			done
+			printf '550 5.1.1 %064d\r\n' $i ;;
+		QUIT*)	printf '221 bye\r\n'
+			exit 0 ;;
+		*)	printf '250 ok\r\n' ;;
+		esac
+	done
+	EOF2
+	chmod 755 "$T/longreply"
+	serve mg-wrap -H mx.test --statedir "$T" -- "$T/longreply"
+	run raw < <(printf 'EHLO c.test\nMAIL FROM:<a@b.test>\nRCPT TO:<u@example.test>\nNOOP\nQUIT\n')
+	reply=$(grep '^550' <<<"$output")
+	# Whole lines, as the server wrote them, the last one final.
+	[ -z "$(grep -vE '^550[- ]5\.1\.1 [0-9]{64}$' <<<"$reply")" ]
+	[[ "$(tail -n 1 <<<"$reply")" == "550 "* ]]
+	[ "$(wc -c <<<"$reply")" -le 4096 ]
+	[ "$(grep -A 1 '^550 ' <<<"$output" | tail -n 1)" = "250 2.0.0 ok" ]
+	assert_line "221 2.0.0 mx.test closing connection"
+}
+
 @test "mg-wrap closes an idle session with 421" {
 	wrap_start --idle-timeout 1
 	run raw < <(printf 'EHLO c.test\r\n'; sleep 3)

@@ -266,12 +266,33 @@ srv_line(struct wrap *w, struct smtp_line *ln)
 	return 0;
 }
 
+/*
+ * Keeps a line of the reply in w->sreply, control bytes replaced: the
+ * first line always (cut to fit), a later one only if it fits whole, so
+ * that its LF and the NUL always have room.  *last gets where the line
+ * starts when it is kept.
+ */
+static void
+keep_line(struct wrap *w, const struct smtp_line *ln, size_t *last)
+{
+	size_t i;
+
+	if (w->sreplylen > 0 && w->sreplylen + ln->len + 2 >
+	    sizeof(w->sreply))
+		return;
+	*last = w->sreplylen;
+	for (i = 0; i < ln->len && w->sreplylen + 2 < sizeof(w->sreply); i++)
+		w->sreply[w->sreplylen++] = ln->p[i] >= ' ' &&
+		    ln->p[i] < 0x7f ? ln->p[i] : '?';
+	w->sreply[w->sreplylen++] = '\n';
+}
+
 int
 srv_reply(struct wrap *w)
 {
 	struct smtp_line ln;
 	int code, more = 1, first = -1;
-	size_t i;
+	size_t last = 0;
 
 	w->sreplylen = 0;
 	if (w->solen > 0 && srv_flush(w) == -1)
@@ -285,12 +306,12 @@ srv_reply(struct wrap *w)
 			goto dead;
 		}
 		first = code;
-		for (i = 0; i < ln.len && w->sreplylen + 3 <
-		    sizeof(w->sreply); i++)
-			w->sreply[w->sreplylen++] = ln.p[i] >= ' ' &&
-			    ln.p[i] < 0x7f ? ln.p[i] : '?';
-		w->sreply[w->sreplylen++] = '\n';
+		keep_line(w, &ln, &last);
 	}
+	/* RFC 5321 section 4.2.1: the last line relayed must say that the
+	 * reply ends there, when the lines after it were dropped. */
+	if (w->sreplylen > last + 4 && w->sreply[last + 3] == '-')
+		w->sreply[last + 3] = ' ';
 	w->sreply[w->sreplylen] = '\0';
 	return first;
 dead:
