@@ -1,7 +1,8 @@
 /*
- * fuzz_dkimtables: mg-dkim-sign's SigningTable and KeyTable readers
- * (keys.c), through tables_lookup.  The input is NUL-separated parts:
- * the sender, the SigningTable, the KeyTable.  Two lines follow the
+ * fuzz_dkimtables: mg-dkim-sign's KeyTable and SigningTable loaders and
+ * lookup (tables.c): keytable_load, signtable_load, tables_lookup.  The
+ * input is NUL-separated parts: the sender, the SigningTable (read as
+ * refile: when its first byte is 'R'), the KeyTable.  Two lines follow the
  * KeyTable, naming keys "rsa" and "ed" of the test data, so a table can
  * pick real keys (from the top of the tree, as scripts/fuzz.sh runs).
  * An input naming a device or /proc file is skipped: a key file is read
@@ -14,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "../cmd/mg-dkim-sign/keys.c"
+#include "../cmd/mg-dkim-sign/tables.c"
 #include "fuzzinput.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -43,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_parts fp;
 	struct mgerr e;
 	const char *sender, *st, *kt;
-	char *table;
+	char *table, spec[4096];
 	size_t i, n;
 
 	fuzz_parts_init(&fp, data, size);
@@ -60,10 +62,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(table, kt, n);
 	memcpy(table + n, keys, sizeof(keys));
 	memset(&s, 0, sizeof(s));
-	s.signing_table = fuzz_file(0, st, strlen(st));
+	snprintf(spec, sizeof(spec), "%s%s", st[0] == 'R' ? "refile:" : "",
+	    fuzz_file(0, st, strlen(st)));
+	s.signing_table = spec;
 	s.key_table = fuzz_file(1, table, strlen(table));
-	if (tables_lookup(&s, sender, &e) == 0 && s.nsig > MAXSIG)
+	if (keytable_load(&s.kt, s.key_table, &e) == 0 &&
+	    signtable_load(&s.st, s.signing_table, &s.kt, &e) == 0 &&
+	    tables_lookup(&s, sender, &e) == 0 && s.nsig > MAXSIG)
 		abort();
+	table_free(&s.kt);
+	table_free(&s.st);
 	for (i = 0; i < MAXSIG; i++) {
 		if (i < s.nsig && (s.sig[i].pkey == NULL ||
 		    strlen(s.sig[i].domain) >= sizeof(s.sig[i].domain)))
