@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authres.h"
 #include "chain.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((h = malloc(size + 1)) != NULL) {
 		memcpy(h, data, size);
 		h[size] = '\0';
-		chain_authres_merge(dst, sizeof(dst), h);
+		authres_merge(dst, sizeof(dst), h);
 		free(h);
 	}
 	return 0;

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "opt.h"
-#include "reply.h"
+#include "outcome.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

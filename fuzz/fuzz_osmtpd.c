@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		O.want_data = 1;
 		O.outbound = OUT_NONE;
 		dyn_conf_defaults(&O.dyn);
-		chain_env_init(&O.env, NULL);
+		stepenv_init(&O.env, NULL);
 		init = 1;
 	}
 	O.ready = 0;

@@ -1,472 +1,280 @@
 /*
- * chain: running one step and mapping its exit to a verdict (chain.h).
+ * chain: the chain file parser (chain.h).
  */
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "chain.h"
 
-extern char **environ;
+static const char *const stage_names[CHAIN_NSTAGES] = {
+	"connect", "helo", "mail", "rcpt", "data"
+};
 
-#define TEMPFAIL	"451 4.3.0 temporary failure"
-#define REJECTED	"550 5.7.1 rejected by policy"
-
-int64_t
-chain_now_ms(void)
+const char *
+chain_stage_name(enum chain_stage st)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (unsigned)st < CHAIN_NSTAGES ? stage_names[st] : "?";
 }
 
-/* In the child: never returns. */
-static void
-child(const struct chain_step *s, char *const envp[], int in_fd, int out)
+/* Section names; qmail-spp's "[connection]" is accepted too. */
+static int
+stage_of(const char *s, size_t n)
 {
-	setpgid(0, 0);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGALRM, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	if (in_fd < 0 && (in_fd = open("/dev/null", O_RDONLY)) == -1)
-		_exit(111);
-	/* The spool is shared by the steps: each reads it from the top. */
-	lseek(in_fd, 0, SEEK_SET);
-	if (in_fd != 0 && (dup2(in_fd, 0) == -1))
-		_exit(111);
-	if (out != 1 && dup2(out, 1) == -1)
-		_exit(111);
-	closefrom(3);
-	environ = (char **)(uintptr_t)envp;
-	execvp(s->argv[0], s->argv);
-	fprintf(stderr, "%s: run %s: %s\n", s->name, s->argv[0],
-	    strerror(errno));
-	_exit(127);
-}
+	int i;
 
-int
-chain_start(struct chain_run *r, const struct chain_step *s,
-    char *const envp[], int in_fd, unsigned timeout_ms, struct mgerr *e)
-{
-	int p[2];
-
-	memset(r, 0, offsetof(struct chain_run, out));
-	r->pid = -1;
-	r->fd = -1;
-	if (pipe(p) == -1) {
-		mgerr_temp(e, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	switch (r->pid = fork()) {
-	case -1:
-		mgerr_temp(e, "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	case 0:
-		close(p[0]);
-		child(s, envp, in_fd, p[1]);
-		break;
-	default:
-		break;
-	}
-	/* Both sides, so the kill at the deadline finds the group. */
-	setpgid(r->pid, r->pid);
-	close(p[1]);
-	r->fd = p[0];
-	fcntl(r->fd, F_SETFD, FD_CLOEXEC);
-	fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) | O_NONBLOCK);
-	r->deadline = chain_now_ms() + timeout_ms;
-	return 0;
-}
-
-int
-chain_fd(const struct chain_run *r)
-{
-	return r->fd;
-}
-
-int
-chain_wait_ms(const struct chain_run *r, int64_t now)
-{
-	int64_t left = r->deadline - now;
-
-	if (left <= 0)
-		return 0;
-	return left > 60000 ? 60000 : (int)left;
+	if (n == 10 && strncmp(s, "connection", 10) == 0)
+		return CHAIN_CONNECT;
+	for (i = 0; i < CHAIN_NSTAGES; i++)
+		if (strlen(stage_names[i]) == n &&
+		    strncmp(s, stage_names[i], n) == 0)
+			return i;
+	return -1;
 }
 
 static void
-close_out(struct chain_run *r)
+free_step(struct chain_step *s)
 {
-	if (r->fd != -1) {
-		close(r->fd);
-		r->fd = -1;
-	}
+	size_t i;
+
+	if (s->argv != NULL)
+		for (i = 0; s->argv[i] != NULL; i++)
+			free(s->argv[i]);
+	free(s->argv);
+	free(s->text);
 }
 
-int
-chain_read(struct chain_run *r)
+void
+chain_free(struct chain *c)
 {
-	char junk[4096];
-	ssize_t n;
-
-	while (r->fd != -1) {
-		if (r->outlen < sizeof(r->out))
-			n = read(r->fd, r->out + r->outlen,
-			    sizeof(r->out) - r->outlen);
-		else {
-			/* Past the cap: drain, so the step does not block. */
-			n = read(r->fd, junk, sizeof(junk));
-			if (n > 0)
-				r->overflow = 1;
-		}
-		if (n > 0) {
-			if (r->outlen < sizeof(r->out))
-				r->outlen += (size_t)n;
-			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		close_out(r);
-	}
-	return 1;
-}
-
-int
-chain_check(struct chain_run *r, int64_t now)
-{
+	size_t i;
 	int st;
 
-	if (!r->reaped && r->pid > 0 &&
-	    waitpid(r->pid, &st, WNOHANG) == r->pid) {
-		r->reaped = 1;
-		r->status = st;
+	for (st = 0; st < CHAIN_NSTAGES; st++) {
+		for (i = 0; i < c->n[st]; i++)
+			free_step(&c->step[st][i]);
+		free(c->step[st]);
+		c->step[st] = NULL;
+		c->n[st] = 0;
 	}
-	if (r->reaped && r->fd == -1)
-		return 1;
-	if (now < r->deadline)
-		return 0;
-	/* Past the deadline: the step, or something it left holding
-	 * stdout, hangs.  Kill the whole group and stop reading. */
-	if (!r->reaped) {
-		r->timedout = 1;
-		kill(-r->pid, SIGKILL);
-		kill(r->pid, SIGKILL);
-		if (waitpid(r->pid, &st, 0) == r->pid)
-			r->status = st;
-		r->reaped = 1;
-	}
-	close_out(r);
-	return 1;
 }
 
-void
-chain_abort(struct chain_run *r)
-{
-	if (r->pid > 0 && !r->reaped) {
-		kill(-r->pid, SIGKILL);
-		kill(r->pid, SIGKILL);
-		waitpid(r->pid, &r->status, 0);
-		r->reaped = 1;
-	}
-	close_out(r);
-}
-
-/* The first line of out, control bytes replaced, in reply. */
-static size_t
-first_line(const char *out, size_t len, char *reply, size_t cap)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len && out[i] != '\n' && n + 1 < cap; i++) {
-		if (out[i] == '\r' && (i + 1 == len || out[i + 1] == '\n'))
-			continue;
-		reply[n++] = (out[i] >= ' ' && out[i] < 0x7f) ? out[i] : '?';
-	}
-	reply[n] = '\0';
-	return n;
-}
-
-/* 1 if out is a (possibly empty) series of header fields. */
+/*
+ * Takes one word from *pp into w (capacity CHAIN_LINE_MAX).  1 for a
+ * word, 0 at the end of the line or a comment, -1 for an open quote.
+ */
 static int
-valid_headers(const char *out, size_t len)
+word(const char **pp, char *w)
 {
-	size_t i = 0, n, k;
-	int have_field = 0;
+	const char *p = *pp;
+	size_t n = 0;
+	char q;
 
-	while (i < len) {
-		const char *l = out + i;
-		const char *nl = memchr(l, '\n', len - i);
-
-		n = nl != NULL ? (size_t)(nl - l) : len - i;
-		i += n + 1;
-		if (n > 0 && l[n - 1] == '\r')
-			n--;
-		if (memchr(l, '\0', n) != NULL)
-			return 0;
-		if (n == 0)
-			continue;
-		if (l[0] == ' ' || l[0] == '\t') {
-			if (!have_field)
-				return 0;
-			continue;
-		}
-		/* RFC 5322 section 3.6.8: a field name is printable
-		 * US-ASCII other than ':' before the colon. */
-		for (k = 0; k < n && l[k] > ' ' && l[k] < 0x7f &&
-		    l[k] != ':'; k++)
-			;
-		if (k == 0 || k == n || l[k] != ':')
-			return 0;
-		have_field = 1;
-	}
-	return 1;
-}
-
-/* Copies the fields to res->headers with LF ends and no empty lines. */
-static void
-copy_headers(const char *out, size_t len, struct chain_result *res)
-{
-	size_t i, h = 0;
-
-	for (i = 0; i < len && h + 2 < sizeof(res->headers); i++) {
-		if (out[i] == '\r' && i + 1 < len && out[i + 1] == '\n')
-			continue;
-		if (out[i] == '\n' && (h == 0 || res->headers[h - 1] == '\n'))
-			continue;
-		res->headers[h++] = out[i];
-	}
-	if (h > 0 && res->headers[h - 1] != '\n')
-		res->headers[h++] = '\n';
-	res->headers[h] = '\0';
-	res->hlen = h;
-}
-
-static void
-broke(struct chain_result *res, const char *why)
-{
-	res->verdict = CHAIN_DEFER;
-	res->failed = 1;
-	res->code = 451;
-	res->hlen = 0;
-	res->headers[0] = '\0';
-	strlcpy(res->reply, TEMPFAIL, sizeof(res->reply));
-	strlcpy(res->why, why, sizeof(res->why));
-}
-
-/* A refusal: the step's own line when it has the right class. */
-static void
-refusal(const struct chain_run *r, struct chain_result *res, int cls)
-{
-	int more, code;
-	size_t n;
-
-	n = first_line(r->out, r->outlen, res->reply, sizeof(res->reply));
-	code = smtp_reply_code(res->reply, n, &more);
-	if (code / 100 != cls || more || n < 5) {
-		strlcpy(res->reply, cls == 5 ? REJECTED : TEMPFAIL,
-		    sizeof(res->reply));
-		code = cls == 5 ? 550 : 451;
-	}
-	res->code = code;
-}
-
-/* 1 when out is one bare address alone on its line, copied to addr. */
-static int
-address_line(const char *out, size_t len, char *addr, size_t cap)
-{
-	size_t n;
-
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-		len--;
-	if (len == 0 || len >= cap || memchr(out, '@', len) == NULL)
-		return 0;
-	for (n = 0; n < len; n++)
-		if (out[n] <= ' ' || out[n] >= 0x7f || out[n] == ':' ||
-		    out[n] == '<' || out[n] == '>')
-			return 0;
-	memcpy(addr, out, len);
-	addr[len] = '\0';
-	return 1;
-}
-
-void
-chain_result(const struct chain_run *r, struct chain_result *res)
-{
-	int st = r->status;
-	char why[64];
-
-	memset(res, 0, offsetof(struct chain_result, headers));
-	res->headers[0] = '\0';
-	if (r->timedout) {
-		broke(res, "timeout");
-		return;
-	}
-	if (WIFSIGNALED(st)) {
-		snprintf(why, sizeof(why), "signal %d", WTERMSIG(st));
-		broke(res, why);
-		return;
-	}
-	if (r->overflow) {
-		broke(res, "output too long");
-		return;
-	}
-	snprintf(why, sizeof(why), "exit %d", WEXITSTATUS(st));
-	strlcpy(res->why, why, sizeof(res->why));
-	switch (WEXITSTATUS(st)) {
-	case 0:
-		if (address_line(r->out, r->outlen, res->rcpt,
-		    sizeof(res->rcpt))) {
-			res->verdict = CHAIN_ACCEPT;
-			break;
-		}
-		if (!valid_headers(r->out, r->outlen)) {
-			broke(res, "exit 0 with output that is not "
-			    "header fields");
-			return;
-		}
-		res->verdict = CHAIN_ACCEPT;
-		copy_headers(r->out, r->outlen, res);
-		break;
-	case 100:
-		res->verdict = CHAIN_REJECT;
-		refusal(r, res, 5);
-		break;
-	case 111:
-		res->verdict = CHAIN_DEFER;
-		refusal(r, res, 4);
-		break;
-	default:
-		broke(res, why);
-		break;
-	}
-}
-
-int
-chain_run_step(const struct chain_step *s, char *const envp[], int in_fd,
-    unsigned timeout_ms, struct chain_result *res, struct mgerr *e)
-{
-	struct chain_run *r;
-	struct pollfd pfd;
-	struct timespec nap = { 0, 20000 };
-	int64_t now;
-
-	if ((r = malloc(sizeof(*r))) == NULL) {
-		mgerr_temp(e, "out of memory");
-		broke(res, "out of memory");
-		return -1;
-	}
-	if (chain_start(r, s, envp, in_fd, timeout_ms, e) == -1) {
-		broke(res, e->msg);
-		free(r);
-		return -1;
-	}
-	while (!chain_check(r, now = chain_now_ms())) {
-		pfd.fd = chain_fd(r);
-		pfd.events = POLLIN;
-		/* After EOF only the exit is awaited, and it is usually
-		 * near: naps from 20 us, doubling up to 5 ms. */
-		if (pfd.fd == -1) {
-			nanosleep(&nap, NULL);
-			if (nap.tv_nsec < 5000000)
-				nap.tv_nsec *= 2;
-		} else if (poll(&pfd, 1, chain_wait_ms(r, now)) > 0)
-			chain_read(r);
-	}
-	chain_result(r, res);
-	free(r);
-	return 0;
-}
-
-/* 1 if the "; "-list dst holds item already. */
-static int
-has_item(const char *dst, const char *item, size_t len)
-{
-	const char *p = dst;
-
-	while ((p = strstr(p, item)) != NULL) {
-		if ((p == dst || (p >= dst + 2 && p[-2] == ';')) &&
-		    (p[len] == '\0' || p[len] == ';'))
-			return 1;
+	while (*p == ' ' || *p == '\t')
 		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	while (*p != '\0' && *p != ' ' && *p != '\t') {
+		if (*p == '\'' || *p == '"') {
+			q = *p++;
+			while (*p != q) {
+				if (*p == '\0')
+					return -1;
+				if (q == '"' && *p == '\\' &&
+				    (p[1] == '"' || p[1] == '\\'))
+					p++;
+				w[n++] = *p++;
+			}
+			p++;
+		} else
+			w[n++] = *p++;
 	}
-	return 0;
+	w[n] = '\0';
+	*pp = p;
+	return 1;
 }
 
-/* Adds the results of one unfolded field value after its authserv-id. */
 static int
-merge_value(char *dst, size_t cap, char *v)
+split(const char *line, struct chain_step *s, struct mgerr *e)
 {
-	char *item, *next;
-	int added = 0;
+	char w[CHAIN_LINE_MAX];
+	size_t n = 0;
+	int rc;
 
-	if ((v = strchr(v, ';')) == NULL)
+	if ((s->argv = calloc(CHAIN_ARGS_MAX + 1, sizeof(char *))) == NULL)
+		goto nomem;
+	if (*line == ':') {
+		/* qmail-spp's convention: the rest goes to the shell. */
+		if ((s->argv[0] = strdup("/bin/sh")) == NULL ||
+		    (s->argv[1] = strdup("-c")) == NULL ||
+		    (s->argv[2] = strdup(line + 1)) == NULL)
+			goto nomem;
+		strlcpy(s->name, "sh", sizeof(s->name));
 		return 0;
-	for (item = v + 1; item != NULL; item = next) {
-		size_t n;
-
-		if ((next = strchr(item, ';')) != NULL)
-			*next++ = '\0';
-		while (*item == ' ' || *item == '\t')
-			item++;
-		n = strlen(item);
-		while (n > 0 && (item[n - 1] == ' ' || item[n - 1] == '\t'))
-			item[--n] = '\0';
-		if (n == 0 || strcasecmp(item, "none") == 0 ||
-		    has_item(dst, item, n))
-			continue;
-		if (strlen(dst) + n + 3 > cap)
-			break;
-		if (dst[0] != '\0')
-			strlcat(dst, "; ", cap);
-		strlcat(dst, item, cap);
-		added++;
 	}
-	return added;
+	while ((rc = word(&line, w)) == 1) {
+		if (n == CHAIN_ARGS_MAX) {
+			mgerr_set(e, "more than %d words", CHAIN_ARGS_MAX);
+			return -1;
+		}
+		if ((s->argv[n++] = strdup(w)) == NULL)
+			goto nomem;
+	}
+	if (rc == -1) {
+		mgerr_set(e, "unbalanced quote");
+		return -1;
+	}
+	if (n == 0) {
+		mgerr_set(e, "empty command");
+		return -1;
+	}
+	{
+		const char *b = strrchr(s->argv[0], '/');
+
+		strlcpy(s->name, b != NULL && b[1] != '\0' ? b + 1 :
+		    s->argv[0], sizeof(s->name));
+	}
+	return 0;
+nomem:
+	mgerr_set(e, "out of memory");
+	return -1;
+}
+
+static int
+add_step(struct chain *c, int st, const char *line, unsigned lineno,
+    struct mgerr *e)
+{
+	struct chain_step *s;
+
+	if (c->n[st] == CHAIN_STEPS_MAX) {
+		mgerr_set(e, "more than %d commands in [%s]", CHAIN_STEPS_MAX,
+		    stage_names[st]);
+		return -1;
+	}
+	if (c->n[st] % 8 == 0) {
+		s = reallocarray(c->step[st], c->n[st] + 8, sizeof(*s));
+		if (s == NULL) {
+			mgerr_set(e, "out of memory");
+			return -1;
+		}
+		c->step[st] = s;
+	}
+	s = &c->step[st][c->n[st]++];
+	memset(s, 0, sizeof(*s));
+	s->line = lineno;
+	if ((s->text = strdup(line)) == NULL) {
+		mgerr_set(e, "out of memory");
+		return -1;
+	}
+	return split(line, s, e);
+}
+
+/* One line, trimmed, NUL-terminated, no NUL inside. */
+static int
+one_line(struct chain *c, char *line, int *st, unsigned lineno,
+    struct mgerr *e)
+{
+	size_t n;
+	char *end;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' ||
+	    line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n == 0 || *line == '#')
+		return 0;
+	if (*line == '[') {
+		end = strchr(line, ']');
+		if (end == NULL || end[1] != '\0' ||
+		    (*st = stage_of(line + 1, (size_t)(end - line - 1))) == -1) {
+			mgerr_set(e, "unknown section %s (use [connect] "
+			    "[helo] [mail] [rcpt] [data])", line);
+			return -1;
+		}
+		return 0;
+	}
+	if (*st == -1) {
+		mgerr_set(e, "command before any section");
+		return -1;
+	}
+	return add_step(c, *st, line, lineno, e);
 }
 
 int
-chain_authres_merge(char *dst, size_t cap, const char *headers)
+chain_parse(struct chain *c, const char *text, size_t len, const char *name,
+    struct mgerr *e)
 {
-	static const char name[] = "Authentication-Results:";
-	char v[CHAIN_OUT_MAX];
-	const char *p = headers;
-	int added = 0;
+	char line[CHAIN_LINE_MAX];
+	const char *p = text, *end = text + len, *nl;
+	unsigned lineno = 0;
+	int st = -1;
+	size_t n;
 
-	while (*p != '\0') {
-		size_t n = 0;
-
-		if (strncasecmp(p, name, sizeof(name) - 1) != 0) {
-			p += strcspn(p, "\n");
-			if (*p == '\n')
-				p++;
-			continue;
+	while (p < end) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl != NULL ? nl : end) - p);
+		if (n >= sizeof(line)) {
+			mgerr_set(e, "line too long");
+			goto fail;
 		}
-		/* Unfold: continuation lines join with one blank. */
-		for (p += sizeof(name) - 1; *p != '\0'; p++) {
-			if (*p == '\n') {
-				if (p[1] != ' ' && p[1] != '\t')
-					break;
-				continue;
-			}
-			if (n + 1 < sizeof(v))
-				v[n++] = *p == '\t' ? ' ' : *p;
+		if (memchr(p, '\0', n) != NULL) {
+			mgerr_set(e, "NUL byte");
+			goto fail;
 		}
-		v[n] = '\0';
-		added += merge_value(dst, cap, v);
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (one_line(c, line, &st, lineno, e) == -1)
+			goto fail;
+		p += n + 1;
 	}
-	return added;
+	return 0;
+fail:
+	mgerr_at(e, name, lineno);
+	chain_free(c);
+	return -1;
+}
+
+int
+chain_load(struct chain *c, const char *path, struct mgerr *e)
+{
+	FILE *fp;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+	int rc;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		mgerr_set(e, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *nb;
+
+			/* A chain file is small; 1 MB is far past sane. */
+			if (cap >= 1024 * 1024 || (nb = realloc(buf,
+			    cap + 65536)) == NULL) {
+				mgerr_set(e, "%s: too large", path);
+				rc = -1;
+				goto out;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		if ((got = fread(buf + len, 1, cap - len, fp)) == 0)
+			break;
+		len += got;
+	}
+	if (ferror(fp)) {
+		mgerr_set(e, "read %s: %s", path, strerror(errno));
+		rc = -1;
+	} else
+		rc = chain_parse(c, buf, len, path, e);
+out:
+	free(buf);
+	fclose(fp);
+	return rc;
 }

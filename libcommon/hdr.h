@@ -1,6 +1,6 @@
 /*
- * hdr: header fields as programs write them (RFC 5322), and the
- * Authentication-Results field (RFC 8601) that every checking program adds.
+ * hdr: header fields as programs write them (RFC 5322): folded, with
+ * values quoted where they must be.
  */
 #ifndef MG_HDR_H
 #define MG_HDR_H
@@ -36,28 +36,5 @@ int	hdr_fold(const char *name, const char *value, char *out, size_t outlen,
  * source bytes with "..." marking the cut.  Returns dst.
  */
 char	*hdr_quote(char *dst, const char *src);
-
-/*
- * An Authentication-Results value under construction:
- * "authserv-id; method=result prop=value ..." (RFC 8601 section 2.2).
- */
-struct authres {
-	char	buf[HDR_FIELD_MAX];
-	size_t	len;
-	int	n;		/* results added */
-};
-
-/* Starts the value with the authserv-id (the configured hostname). */
-void	authres_init(struct authres *a, const char *authserv_id);
-/*
- * Adds "; method=result" followed by the properties given as pairs of
- * strings "ptype.property", "value", ending with NULL; a value holding
- * characters outside an RFC 2045 token is quoted.  A reason, when not
- * NULL, goes in a comment after the result.
- */
-void	authres_add(struct authres *a, const char *method, const char *result,
-	    const char *reason, ...) __attribute__((sentinel));
-/* Returns the value: "host; iprev=pass policy.iprev=...", or "host; none". */
-const char *authres_value(struct authres *a);
 
 #endif

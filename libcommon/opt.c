@@ -9,7 +9,7 @@
 
 #include "num.h"
 #include "opt.h"
-#include "reply.h"
+#include "action.h"
 
 #define OPT_MAX		128	/* options in one table */
 #define CONF_LINE_MAX	4096

@@ -13,7 +13,7 @@
 #include "env.h"
 #include "err.h"
 #include "opt.h"
-#include "reply.h"
+#include "outcome.h"
 
 /*
  * draft-levine-smtp-batv-01 section 4.1: tag-val is K DDD SSSSSS, one

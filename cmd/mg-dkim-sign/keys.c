@@ -15,7 +15,7 @@
 #include "dns.h"
 #include "dktag.h"
 #include "log.h"
-#include "reply.h"
+#include "outcome.h"
 #include "sign.h"
 
 EVP_PKEY *

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "reply.h"
+#include "outcome.h"
 #include "sign.h"
 
 #define PROG "mg-dkim-sign"

@@ -9,9 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "dk.h"
 #include "log.h"
-#include "reply.h"
+#include "outcome.h"
 #include "verify.h"
 
 #define PROG "mg-dkim-verify"

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "authres.h"
 #include "dns.h"
 #include "env.h"
 #include "hdr.h"

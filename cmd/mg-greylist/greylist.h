@@ -12,7 +12,7 @@
 #include "env.h"
 #include "list.h"
 #include "opt.h"
-#include "reply.h"
+#include "outcome.h"
 #include "state.h"
 
 /* Longest key text kept as it is; a longer one is stored as a hash. */

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "reply.h"
+#include "outcome.h"
 #include "osmtpd.h"
 
 #define PROG		"mg-opensmtpd"
@@ -106,7 +106,7 @@ acquire(struct osmtpd *o, struct mgerr *e)
 		return -1;
 	if (setup_dyn(o, e) == -1)
 		return -1;
-	if (chain_env_init(&o->env, environ) == -1) {
+	if (stepenv_init(&o->env, environ) == -1) {
 		mgerr_set(e, "out of memory");
 		return -1;
 	}

@@ -12,7 +12,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "authres.h"
 #include "chain.h"
+#include "fields.h"
+#include "step.h"
+#include "stepenv.h"
 #include "dyn.h"
 #include "ip.h"
 #include "opt.h"
@@ -72,7 +76,7 @@ struct sess {
 	enum chain_stage stage;
 	size_t		 stepi;
 	enum run_kind	 kind;
-	struct chain_run *run;
+	struct step_run *run;
 	struct chain_step xstep;	/* RUN_BATV: argv with the address */
 	char		 newaddr[600];	/* a step's rewrite of the address */
 
@@ -104,7 +108,7 @@ struct osmtpd {
 	/* Acquired. */
 	struct chain	 chain;
 	struct chain	 batv, dkim;	/* one step each, in [mail]/[data] */
-	struct chain_env env;
+	struct stepenv env;
 	struct dyn_conf	 dyn;
 	struct dyn_rule	*rules;
 	int		 want[CHAIN_NSTAGES];	/* phases registered */

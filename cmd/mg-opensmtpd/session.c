@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "hdr.h"
 #include "log.h"
 #include "state.h"
@@ -57,7 +58,7 @@ sess_free(struct osmtpd *o, struct sess *s)
 			break;
 		}
 	if (s->run != NULL) {
-		chain_abort(s->run);
+		step_abort(s->run);
 		free(s->run);
 	}
 	data_close(s);
@@ -123,25 +124,25 @@ is_outbound(const struct osmtpd *o, const struct sess *s)
 int
 sess_env(struct osmtpd *o, struct sess *s)
 {
-	struct chain_env *e = &o->env;
+	struct stepenv *e = &o->env;
 	int host = s->rdns[0] != '\0' && s->rdns[0] != '<' &&
 	    s->rdns[0] != '[';
 
-	if (chain_env_set(e, "TCPREMOTEIP", s->have_ip ? s->ip : NULL) ==
+	if (stepenv_set(e, "TCPREMOTEIP", s->have_ip ? s->ip : NULL) ==
 	    -1 ||
-	    chain_env_set(e, "TCPREMOTEPORT", s->rport[0] ? s->rport : NULL)
+	    stepenv_set(e, "TCPREMOTEPORT", s->rport[0] ? s->rport : NULL)
 	    == -1 ||
-	    chain_env_set(e, "TCPLOCALIP", s->lip[0] ? s->lip : NULL) == -1 ||
-	    chain_env_set(e, "TCPLOCALPORT", s->lport[0] ? s->lport : NULL)
+	    stepenv_set(e, "TCPLOCALIP", s->lip[0] ? s->lip : NULL) == -1 ||
+	    stepenv_set(e, "TCPLOCALPORT", s->lport[0] ? s->lport : NULL)
 	    == -1 ||
-	    chain_env_set(e, "TCPREMOTEHOST", host ? s->rdns : NULL) == -1 ||
-	    chain_env_smtp(e, s->helo_done ? s->helo : NULL,
+	    stepenv_set(e, "TCPREMOTEHOST", host ? s->rdns : NULL) == -1 ||
+	    stepenv_smtp(e, s->helo_done ? s->helo : NULL,
 	    s->in_mail ? s->from : NULL, s->rcpt, s->in_mail ? s->nrcpt : -1,
 	    s->authres) == -1)
 		return -1;
-	if (chain_env_set(e, "SMTPAUTHUSER", s->auth_user[0] ? s->auth_user
+	if (stepenv_set(e, "SMTPAUTHUSER", s->auth_user[0] ? s->auth_user
 	    : NULL) == -1 ||
-	    chain_env_set(e, "RELAYCLIENT", s->auth_user[0] ? o->relayclient
+	    stepenv_set(e, "RELAYCLIENT", s->auth_user[0] ? o->relayclient
 	    : NULL) == -1)
 		return -1;
 	return 0;
@@ -211,8 +212,8 @@ auth_pass(struct osmtpd *o, struct sess *s, const char *user)
 	if (hdr_fold("Authentication-Results", authres_value(&ar), field,
 	    sizeof(field) - 1, &e) == 0) {
 		strlcat(field, "\n", sizeof(field));
-		chain_hdr_merge(s->shdr, sizeof(s->shdr), NULL, field);
-		chain_authres_merge(s->authres, sizeof(s->authres), field);
+		fields_merge(s->shdr, sizeof(s->shdr), NULL, field);
+		authres_merge(s->authres, sizeof(s->authres), field);
 	}
 	log_decision(s, "auth", NULL, "pass", NULL, NULL);
 }

@@ -21,7 +21,7 @@ static void
 end_run(struct sess *s)
 {
 	if (s->run != NULL) {
-		chain_abort(s->run);
+		step_abort(s->run);
 		free(s->run);
 		s->run = NULL;
 	}
@@ -113,7 +113,7 @@ start(struct osmtpd *o, struct sess *s, const struct chain_step *st)
 		finish(o, s, 451, TEMPFAIL " (out of memory)", NULL);
 		return;
 	}
-	if (chain_start(s->run, st, o->env.v, in,
+	if (step_start(s->run, st, o->env.v, in,
 	    (unsigned)(o->step_timeout * 1000), &e) == -1) {
 		log_error("run %s: %s", st->name, e.msg);
 		log_decision(s, chain_stage_name(s->stage), st->name, "fail",
@@ -164,7 +164,7 @@ batv_done(struct osmtpd *o, struct sess *s)
 	size_t len, n;
 	int rc;
 
-	rc = chain_raw(s->run, &out, &len);
+	rc = step_raw(s->run, &out, &len);
 	for (n = 0; n < len && out[n] != '\n' && n + 1 < sizeof(addr); n++)
 		addr[n] = out[n];
 	if (n > 0 && addr[n - 1] == '\r')
@@ -190,7 +190,7 @@ batv_done(struct osmtpd *o, struct sess *s)
 static void
 step_done(struct osmtpd *o, struct sess *s)
 {
-	static struct chain_result res;
+	static struct step_result res;
 	const char *sname = chain_stage_name(s->stage), *name;
 	char *hdr;
 
@@ -200,7 +200,7 @@ step_done(struct osmtpd *o, struct sess *s)
 	}
 	name = s->kind == RUN_DKIM ? o->dkim.step[CHAIN_DATA][0].name :
 	    o->chain.step[s->stage][s->stepi].name;
-	chain_result(s->run, &res);
+	step_result(s->run, &res);
 	if (s->stage == CHAIN_RCPT && res.rcpt[0] != '\0') {
 		/* The step names the mailbox to deliver to (mg-batv). */
 		strlcpy(s->newaddr, res.rcpt, sizeof(s->newaddr));
@@ -209,19 +209,19 @@ step_done(struct osmtpd *o, struct sess *s)
 		next_step(o, s);
 		return;
 	}
-	if (res.verdict != CHAIN_ACCEPT) {
+	if (res.verdict != STEP_ACCEPT) {
 		log_decision(s, sname, name, res.failed ? "fail" :
-		    res.verdict == CHAIN_REJECT ? "reject" : "defer",
+		    res.verdict == STEP_REJECT ? "reject" : "defer",
 		    res.reply, res.why);
 		finish(o, s, res.code, res.reply, NULL);
 		return;
 	}
 	log_decision(s, sname, name, "accept", NULL, NULL);
 	hdr = s->stage <= CHAIN_HELO ? s->shdr : s->thdr;
-	if (chain_hdr_merge(hdr, OS_HDR_MAX, hdr == s->thdr ? s->shdr : NULL,
+	if (fields_merge(hdr, OS_HDR_MAX, hdr == s->thdr ? s->shdr : NULL,
 	    res.headers) > 0)
 		log_warn("header fields of %s dropped: too many", name);
-	chain_authres_merge(s->authres, sizeof(s->authres), res.headers);
+	authres_merge(s->authres, sizeof(s->authres), res.headers);
 	s->stepi++;
 	next_step(o, s);
 }
@@ -284,7 +284,7 @@ request(struct osmtpd *o, struct sess *s, const char *phase,
 size_t
 steps_poll(struct osmtpd *o, struct pollfd *pfd, size_t cap, int *timeout)
 {
-	int64_t now = chain_now_ms();
+	int64_t now = step_now_ms();
 	struct sess *s;
 	size_t i, n = 0;
 	int ms;
@@ -293,12 +293,12 @@ steps_poll(struct osmtpd *o, struct pollfd *pfd, size_t cap, int *timeout)
 		for (s = o->tab[i]; s != NULL; s = s->next) {
 			if (s->run == NULL)
 				continue;
-			ms = chain_wait_ms(s->run, now);
+			ms = step_wait_ms(s->run, now);
 			/* At EOF and not reaped yet: look again soon. */
-			if (chain_fd(s->run) == -1 || n == cap)
+			if (step_fd(s->run) == -1 || n == cap)
 				ms = ms < 5 ? ms : 5;
 			else {
-				pfd[n].fd = chain_fd(s->run);
+				pfd[n].fd = step_fd(s->run);
 				pfd[n].events = POLLIN;
 				pfd[n++].revents = 0;
 			}
@@ -311,7 +311,7 @@ steps_poll(struct osmtpd *o, struct pollfd *pfd, size_t cap, int *timeout)
 void
 steps_work(struct osmtpd *o)
 {
-	int64_t now = chain_now_ms();
+	int64_t now = step_now_ms();
 	struct sess *s, *next;
 	size_t i;
 
@@ -320,8 +320,8 @@ steps_work(struct osmtpd *o)
 			next = s->next;
 			if (s->run == NULL)
 				continue;
-			chain_read(s->run);
-			if (chain_check(s->run, now))
+			step_read(s->run);
+			if (step_check(s->run, now))
 				step_done(o, s);
 		}
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "log.h"
 #include "relay.h"
 

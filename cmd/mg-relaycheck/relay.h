@@ -16,7 +16,7 @@
 #include "ip.h"
 #include "list.h"
 #include "opt.h"
-#include "reply.h"
+#include "outcome.h"
 
 /* The shield macro that stands for every local domain. */
 #define SHIELD_LOCAL	"@local"

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "log.h"
 #include "num.h"
 #include "screen.h"

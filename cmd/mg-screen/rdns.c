@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 
 #include "addr.h"
+#include "authres.h"
 #include "log.h"
 #include "screen.h"
 

@@ -10,10 +10,11 @@
 #include "dns.h"
 #include "dyn.h"
 #include "env.h"
+#include "authres.h"
 #include "hdr.h"
 #include "list.h"
 #include "opt.h"
-#include "reply.h"
+#include "outcome.h"
 
 struct screen {
 	struct envelope	 env;

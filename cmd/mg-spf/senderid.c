@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "log.h"
 #include "spf.h"
 

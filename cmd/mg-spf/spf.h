@@ -17,10 +17,11 @@
 
 #include "dns.h"
 #include "env.h"
+#include "authres.h"
 #include "hdr.h"
 #include "list.h"
 #include "opt.h"
-#include "reply.h"
+#include "outcome.h"
 
 /* RFC 7208 section 4.6.4: at most 10 terms that cause DNS queries. */
 #define SPF_LIMIT_TERMS		10

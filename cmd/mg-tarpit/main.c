@@ -17,7 +17,7 @@
 #include "list.h"
 #include "log.h"
 #include "opt.h"
-#include "reply.h"
+#include "outcome.h"
 #include "state.h"
 
 #define PROG "mg-tarpit"

@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "authres.h"
 #include "hdr.h"
 #include "log.h"
 #include "wrap.h"
@@ -167,8 +168,8 @@ auth_pass(struct wrap *w, const char *user, const char *mech)
 	if (hdr_fold("Authentication-Results", authres_value(&ar), field,
 	    sizeof(field) - 1, &e) == 0) {
 		strlcat(field, "\n", sizeof(field));
-		chain_hdr_merge(w->shdr, sizeof(w->shdr), NULL, field);
-		chain_authres_merge(w->authres, sizeof(w->authres), field);
+		fields_merge(w->shdr, sizeof(w->shdr), NULL, field);
+		authres_merge(w->authres, sizeof(w->authres), field);
 	}
 	/* A server started before AUTH lacks RELAYCLIENT: start anew. */
 	srv_stop(w, 1);

@@ -128,7 +128,7 @@ cl_line(struct wrap *w, struct smtp_line *ln)
 			srv_drain(w);
 		if (cl_flush(w) == -1)
 			return -1;
-		now = chain_now_ms();
+		now = step_now_ms();
 		ms = w->idle_timeout * 1000;
 		if (w->deadline - now < ms)
 			ms = w->deadline - now;
@@ -368,8 +368,8 @@ static int
 srv_env(struct wrap *w)
 {
 	if (w->auth_user[0] != '\0' &&
-	    (chain_env_set(&w->env, "RELAYCLIENT", w->relayclient) == -1 ||
-	    chain_env_set(&w->env, "SMTPAUTHUSER", w->auth_user) == -1))
+	    (stepenv_set(&w->env, "RELAYCLIENT", w->relayclient) == -1 ||
+	    stepenv_set(&w->env, "SMTPAUTHUSER", w->auth_user) == -1))
 		return -1;
 	return 0;
 }

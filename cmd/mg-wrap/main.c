@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "reply.h"
+#include "outcome.h"
 #include "wrap.h"
 
 #define PROG "mg-wrap"
@@ -104,7 +104,7 @@ acquire(struct wrap *w, struct mgerr *e)
 		return -1;
 	if (setup_dyn(w, e) == -1)
 		return -1;
-	if (chain_env_init(&w->env, environ) == -1) {
+	if (stepenv_init(&w->env, environ) == -1) {
 		mgerr_set(e, "out of memory");
 		return -1;
 	}
@@ -151,7 +151,7 @@ main(int argc, char **argv)
 	}
 	if (W.qmail_queue)
 		return qq_main(&W);
-	W.start = chain_now_ms();
+	W.start = step_now_ms();
 	W.deadline = W.start + W.session_timeout * 1000;
 	return session(&W);
 }

@@ -17,7 +17,7 @@ void
 cl_bye(struct wrap *w, const char *end)
 {
 	struct logline l;
-	int64_t ms = chain_now_ms() - w->start;
+	int64_t ms = step_now_ms() - w->start;
 
 	cl_flush(w);
 	srv_stop(w, 1);

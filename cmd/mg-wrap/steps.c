@@ -10,7 +10,7 @@
 
 #include "log.h"
 #include "num.h"
-#include "reply.h"
+#include "outcome.h"
 #include "state.h"
 #include "wrap.h"
 
@@ -56,15 +56,15 @@ log_decision(struct wrap *w, const char *stage, const char *step,
 static int
 stage_env(struct wrap *w)
 {
-	struct chain_env *e = &w->env;
+	struct stepenv *e = &w->env;
 
-	if (chain_env_smtp(e, w->helo_done ? w->helo : NULL,
+	if (stepenv_smtp(e, w->helo_done ? w->helo : NULL,
 	    w->in_mail ? w->from : NULL, w->rcpt, w->in_mail ? w->nrcpt : -1,
 	    w->authres) == -1)
 		return -1;
 	if (w->auth_user[0] != '\0' &&
-	    (chain_env_set(e, "SMTPAUTHUSER", w->auth_user) == -1 ||
-	    chain_env_set(e, "RELAYCLIENT", w->relayclient) == -1))
+	    (stepenv_set(e, "SMTPAUTHUSER", w->auth_user) == -1 ||
+	    stepenv_set(e, "RELAYCLIENT", w->relayclient) == -1))
 		return -1;
 	return 0;
 }
@@ -73,7 +73,7 @@ int
 run_stage(struct wrap *w, enum chain_stage st, int spool)
 {
 	const char *sname = chain_stage_name(st);
-	struct chain_result *res;
+	struct step_result *res;
 	struct mgerr e;
 	size_t i;
 	int code = 0;
@@ -91,10 +91,10 @@ run_stage(struct wrap *w, enum chain_stage st, int spool)
 	for (i = 0; i < w->chain.n[st] && code == 0; i++) {
 		const struct chain_step *s = &w->chain.step[st][i];
 
-		if (chain_run_step(s, w->env.v, spool,
+		if (step_run(s, w->env.v, spool,
 		    (unsigned)(w->step_timeout * 1000), res, &e) == -1)
 			log_error("run %s: %s", s->name, e.msg);
-		if (res->verdict == CHAIN_ACCEPT && res->rcpt[0] != '\0') {
+		if (res->verdict == STEP_ACCEPT && res->rcpt[0] != '\0') {
 			/* The step names the mailbox to deliver to instead. */
 			if (st == CHAIN_RCPT) {
 				log_decision(w, sname, s->name, "rewrite",
@@ -105,22 +105,22 @@ run_stage(struct wrap *w, enum chain_stage st, int spool)
 				    NULL, "address ignored outside rcpt");
 			continue;
 		}
-		if (res->verdict == CHAIN_ACCEPT) {
+		if (res->verdict == STEP_ACCEPT) {
 			log_decision(w, sname, s->name, "accept", NULL, NULL);
-			if (st <= CHAIN_HELO ? chain_hdr_merge(w->shdr,
+			if (st <= CHAIN_HELO ? fields_merge(w->shdr,
 			    WRAP_HDR_MAX, NULL, res->headers) > 0 :
-			    chain_hdr_merge(w->thdr, WRAP_HDR_MAX, w->shdr,
+			    fields_merge(w->thdr, WRAP_HDR_MAX, w->shdr,
 			    res->headers) > 0)
 				log_warn("header fields of %s dropped: too "
 				    "many", s->name);
-			if (chain_authres_merge(w->authres,
+			if (authres_merge(w->authres,
 			    sizeof(w->authres), res->headers) > 0)
-				chain_env_set(&w->env, "MG_AUTHRES",
+				stepenv_set(&w->env, "MG_AUTHRES",
 				    w->authres);
 			continue;
 		}
 		log_decision(w, sname, s->name, res->failed ? "fail" :
-		    res->verdict == CHAIN_REJECT ? "reject" : "defer",
+		    res->verdict == STEP_REJECT ? "reject" : "defer",
 		    res->reply, res->why);
 		cl_puts(w, res->reply);
 		code = res->code;

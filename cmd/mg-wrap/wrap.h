@@ -11,7 +11,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "authres.h"
 #include "chain.h"
+#include "fields.h"
+#include "step.h"
+#include "stepenv.h"
 #include "dyn.h"
 #include "ip.h"
 #include "opt.h"
@@ -44,7 +48,7 @@ struct wrap {
 
 	/* Acquired. */
 	struct chain	 chain;
-	struct chain_env env;		/* the base environment */
+	struct stepenv env;		/* the base environment */
 	struct dyn_conf	 dyn;
 	struct dyn_rule	*rules;
 	void		*tls_ctx;	/* SSL_CTX */

@@ -3,7 +3,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "chain.h"
+#include "fields.h"
+#include "step.h"
+#include "stepenv.h"
 #include "t.h"
 
 static void
@@ -48,8 +52,8 @@ test_parse(void)
 }
 
 static void
-run(const char *script, struct chain_result *res, unsigned timeout,
-    struct chain_env *ce)
+run(const char *script, struct step_result *res, unsigned timeout,
+    struct stepenv *ce)
 {
 	struct chain c;
 	struct mgerr e;
@@ -61,56 +65,56 @@ run(const char *script, struct chain_result *res, unsigned timeout,
 		T_STR(e.msg, "");
 		return;
 	}
-	chain_run_step(&c.step[CHAIN_RCPT][0], ce->v, -1, timeout, res, &e);
+	step_run(&c.step[CHAIN_RCPT][0], ce->v, -1, timeout, res, &e);
 	chain_free(&c);
 }
 
 static void
 test_run(void)
 {
-	struct chain_env ce;
-	struct chain_result r;
+	struct stepenv ce;
+	struct step_result r;
 	int64_t t0;
 
-	T_INT(chain_env_init(&ce, NULL), 0);
-	T_INT(chain_env_set(&ce, "SMTPRCPTTO", "a@b"), 0);
-	T_INT(chain_env_set(&ce, "PATH", "/usr/bin:/bin"), 0);
-	T_INT(chain_env_set(&ce, "GONE", "x"), 0);
-	T_INT(chain_env_set(&ce, "GONE", NULL), 0);
-	T_OK(chain_env_get(&ce, "GONE") == NULL);
-	T_STR(chain_env_get(&ce, "SMTPRCPTTO"), "a@b");
+	T_INT(stepenv_init(&ce, NULL), 0);
+	T_INT(stepenv_set(&ce, "SMTPRCPTTO", "a@b"), 0);
+	T_INT(stepenv_set(&ce, "PATH", "/usr/bin:/bin"), 0);
+	T_INT(stepenv_set(&ce, "GONE", "x"), 0);
+	T_INT(stepenv_set(&ce, "GONE", NULL), 0);
+	T_OK(stepenv_get(&ce, "GONE") == NULL);
+	T_STR(stepenv_get(&ce, "SMTPRCPTTO"), "a@b");
 	/* The dialogue's names: a null sender stays, the rest go. */
-	T_INT(chain_env_smtp(&ce, "mx.example", "", "", 0, ""), 0);
-	T_STR(chain_env_get(&ce, "SMTPHELOHOST"), "mx.example");
-	T_STR(chain_env_get(&ce, "SMTPMAILFROM"), "");
-	T_STR(chain_env_get(&ce, "SMTPRCPTCOUNT"), "0");
-	T_OK(chain_env_get(&ce, "SMTPRCPTTO") == NULL);
-	T_OK(chain_env_get(&ce, "MG_AUTHRES") == NULL);
-	T_INT(chain_env_smtp(&ce, NULL, NULL, "a@b", -1, "spf=pass"), 0);
-	T_OK(chain_env_get(&ce, "SMTPHELOHOST") == NULL);
-	T_OK(chain_env_get(&ce, "SMTPMAILFROM") == NULL);
-	T_OK(chain_env_get(&ce, "SMTPRCPTCOUNT") == NULL);
-	T_STR(chain_env_get(&ce, "SMTPRCPTTO"), "a@b");
-	T_STR(chain_env_get(&ce, "MG_AUTHRES"), "spf=pass");
-	T_INT(chain_env_set(&ce, "MG_AUTHRES", NULL), 0);
+	T_INT(stepenv_smtp(&ce, "mx.example", "", "", 0, ""), 0);
+	T_STR(stepenv_get(&ce, "SMTPHELOHOST"), "mx.example");
+	T_STR(stepenv_get(&ce, "SMTPMAILFROM"), "");
+	T_STR(stepenv_get(&ce, "SMTPRCPTCOUNT"), "0");
+	T_OK(stepenv_get(&ce, "SMTPRCPTTO") == NULL);
+	T_OK(stepenv_get(&ce, "MG_AUTHRES") == NULL);
+	T_INT(stepenv_smtp(&ce, NULL, NULL, "a@b", -1, "spf=pass"), 0);
+	T_OK(stepenv_get(&ce, "SMTPHELOHOST") == NULL);
+	T_OK(stepenv_get(&ce, "SMTPMAILFROM") == NULL);
+	T_OK(stepenv_get(&ce, "SMTPRCPTCOUNT") == NULL);
+	T_STR(stepenv_get(&ce, "SMTPRCPTTO"), "a@b");
+	T_STR(stepenv_get(&ce, "MG_AUTHRES"), "spf=pass");
+	T_INT(stepenv_set(&ce, "MG_AUTHRES", NULL), 0);
 
 	run(": printf 'X-Rcpt: %s\\r\\n\\tmore\\n' \"$SMTPRCPTTO\"", &r, 5000,
 	    &ce);
-	T_INT(r.verdict, CHAIN_ACCEPT);
+	T_INT(r.verdict, STEP_ACCEPT);
 	T_STR(r.headers, "X-Rcpt: a@b\n\tmore\n");
 	run(": echo '550 5.7.1 no thanks'; exit 100", &r, 5000, &ce);
-	T_INT(r.verdict, CHAIN_REJECT);
+	T_INT(r.verdict, STEP_REJECT);
 	T_STR(r.reply, "550 5.7.1 no thanks");
 	T_INT(r.code, 550);
 	run(": echo '451 4.7.1 later'; exit 111", &r, 5000, &ce);
-	T_INT(r.verdict, CHAIN_DEFER);
+	T_INT(r.verdict, STEP_DEFER);
 	T_INT(r.failed, 0);
 	T_STR(r.reply, "451 4.7.1 later");
 	/* A 4xx line with exit 100 is not a rejection text. */
 	run(": echo '451 odd'; exit 100", &r, 5000, &ce);
 	T_STR(r.reply, "550 5.7.1 rejected by policy");
 	run(": exit 3", &r, 5000, &ce);
-	T_INT(r.verdict, CHAIN_DEFER);
+	T_INT(r.verdict, STEP_DEFER);
 	T_INT(r.failed, 1);
 	T_STR(r.why, "exit 3");
 	T_STR(r.reply, "451 4.3.0 temporary failure");
@@ -120,15 +124,15 @@ test_run(void)
 	T_STR(r.why, "signal 11");
 	run("/nonexistent/prog", &r, 5000, &ce);
 	T_STR(r.why, "exit 127");
-	t0 = chain_now_ms();
+	t0 = step_now_ms();
 	/* The step and the sleep it started are both killed. */
 	run(": sleep 30 & sleep 30", &r, 300, &ce);
-	T_OK(chain_now_ms() - t0 < 3000);
+	T_OK(step_now_ms() - t0 < 3000);
 	T_STR(r.why, "timeout");
-	T_INT(r.verdict, CHAIN_DEFER);
+	T_INT(r.verdict, STEP_DEFER);
 	run(": head -c 40000 /dev/zero | tr '\\0' a", &r, 5000, &ce);
 	T_STR(r.why, "output too long");
-	chain_env_free(&ce);
+	stepenv_free(&ce);
 }
 
 static void
@@ -136,17 +140,17 @@ test_authres(void)
 {
 	char dst[256] = "";
 
-	T_INT(chain_authres_merge(dst, sizeof(dst),
+	T_INT(authres_merge(dst, sizeof(dst),
 	    "X-A: b\nAuthentication-Results: mx.test; spf=pass\n"
 	    "\tsmtp.mailfrom=a.test; iprev=pass smtp.remote-ip=192.0.2.1\n"), 2);
 	T_STR(dst, "spf=pass smtp.mailfrom=a.test; iprev=pass "
 	    "smtp.remote-ip=192.0.2.1");
-	T_INT(chain_authres_merge(dst, sizeof(dst),
+	T_INT(authres_merge(dst, sizeof(dst),
 	    "Authentication-Results: mx.test; iprev=pass "
 	    "smtp.remote-ip=192.0.2.1; dkim=none\n"), 1);
 	T_STR(dst, "spf=pass smtp.mailfrom=a.test; iprev=pass "
 	    "smtp.remote-ip=192.0.2.1; dkim=none");
-	T_INT(chain_authres_merge(dst, sizeof(dst),
+	T_INT(authres_merge(dst, sizeof(dst),
 	    "Authentication-Results: mx.test; none\n"), 0);
 }
 

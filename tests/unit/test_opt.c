@@ -6,7 +6,7 @@
 
 #include "num.h"
 #include "opt.h"
-#include "reply.h"
+#include "outcome.h"
 #include "t.h"
 
 static const char *s_host;

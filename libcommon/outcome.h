@@ -1,5 +1,5 @@
 /*
- * reply: the outcome of a check and how it leaves the program (the filter
+ * outcome: the outcome of a check and how it leaves the program (the filter
  * contract in mailguard(7)).
  *
  *   exit 0    accept; stdout holds zero or more header fields
@@ -10,25 +10,14 @@
  * (E + reply to refuse the command, R + reply to refuse and drop the
  * connection, H + header line to add) and the exit status is 0.
  */
-#ifndef MG_REPLY_H
-#define MG_REPLY_H
+#ifndef MG_OUTCOME_H
+#define MG_OUTCOME_H
 
 #include <stddef.h>
 
+#include "action.h"
 #include "err.h"
 #include "hdr.h"
-
-/* What to do when a check fails (config value names in action_names). */
-enum action {
-	ACT_OFF = 0,	/* the check does not run */
-	ACT_HEADER,	/* accept, and say so in a header field */
-	ACT_DEFER,	/* 451: try again later */
-	ACT_REJECT,	/* 550: refuse */
-	ACT_DROP	/* 554: refuse and close the connection */
-};
-
-int	 action_parse(const char *s, int *out, struct mgerr *e);
-const char *action_name(int act);
 
 #define EXIT_ACCEPT	0
 #define EXIT_REJECT	100

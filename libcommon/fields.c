@@ -1,10 +1,10 @@
 /*
- * chain_hdr: collecting the header fields that a session's steps print,
+ * fields: collecting the header fields that a session's steps print,
  * for both adapters.
  */
 #include <string.h>
 
-#include "chain.h"
+#include "fields.h"
 
 /* 1 if the field f (n bytes, with its continuation lines) is in buf. */
 static int
@@ -24,11 +24,11 @@ has_field(const char *buf, const char *f, size_t n)
 }
 
 int
-chain_hdr_merge(char *buf, size_t cap, const char *also, const char *fields)
+fields_merge(char *buf, size_t cap, const char *also, const char *fields)
 {
 	const char *p = fields, *q;
 	size_t n, len = strlen(buf);
-	char f[CHAIN_OUT_MAX];
+	char f[FIELDS_MAX];
 	int dropped = 0;
 
 	while (*p != '\0') {

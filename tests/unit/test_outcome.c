@@ -2,9 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authres.h"
 #include "hdr.h"
 #include "log.h"
-#include "reply.h"
+#include "outcome.h"
 #include "t.h"
 
 static void
