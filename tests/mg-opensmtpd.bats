@@ -121,11 +121,12 @@ register|ready"
 	assert_output ""
 }
 
-@test "mg-opensmtpd rejects at connect with the step's reply, using the link-connect facts" {
+@test "mg-opensmtpd disconnects at connect with the step's 554 reply, using the link-connect facts" {
 	run --separate-stderr mg-opensmtpd -C "$T/chain" < <(hs06; IP=192.0.2.66 opening)
 	assert_success
 	answers
-	assert_equal "$(answers | head -1)" "filter-result|$S1|$TK|reject|554 5.7.1 no mail from 192.0.2.66"
+	# 554 before DATA is a drop (mailguard(7)): smtpd says it and closes.
+	assert_equal "$(answers | head -1)" "filter-result|$S1|$TK|disconnect|554 5.7.1 no mail from 192.0.2.66"
 	[[ "$stderr" == *"stage=connect step=sh decision=reject session=$S1 ip=192.0.2.66"* ]]
 }
 

@@ -166,6 +166,36 @@ teardown() {
 	assert_equal "$(delivered)" 1
 }
 
+@test "mg-wrap closes the connection after a step's drop reply, 554 at rcpt or 421" {
+	printf '[rcpt]\n: case $SMTPRCPTTO in drop@*) echo "554 5.7.1 go away"; exit 100;; esac\n' >"$T/c"
+	wrap_start -C "$T/c"
+	run raw < <(printf 'EHLO c.test\nMAIL FROM:<a@b.test>\nRCPT TO:<drop@example.test>\nRCPT TO:<user@example.test>\nQUIT\n')
+	assert_line "554 5.7.1 go away"
+	# Nothing after the drop: the connection is closed.
+	assert_equal "${lines[-1]}" "554 5.7.1 go away"
+	refute_line --partial "221 2.0.0"
+	sessions_done 1
+	grep -q 'stage=rcpt step=sh decision=reject .*reply="554 5.7.1 go away"' "$T/server.log"
+	grep -q 'session=end .*end=drop' "$T/server.log"
+	server_stop
+	printf '[mail]\n: echo "421 4.7.0 busy, come back"; exit 111\n' >"$T/c"
+	wrap_start -C "$T/c"
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<** 421 4.7.0 busy, come back"
+	refute_output --partial "221 2.0.0"
+	assert_equal "$(delivered)" 0
+}
+
+@test "mg-wrap keeps the session after a 554 for one message at the data stage" {
+	printf '[data]\n: grep -q VIRUS && { echo "554 5.7.1 infected"; exit 100; }; exit 0\n' >"$T/c"
+	wrap_start -C "$T/c"
+	run raw < <(printf 'EHLO c.test\nMAIL FROM:<a@b.test>\nRCPT TO:<user@example.test>\nDATA\nVIRUS\n.\nMAIL FROM:<a@b.test>\nRCPT TO:<user@example.test>\nDATA\nclean\n.\nQUIT\n')
+	assert_line "554 5.7.1 infected"
+	assert_line --partial "250 Queued"
+	assert_line "221 2.0.0 mx.test closing connection"
+	assert_equal "$(delivered)" 1
+}
+
 @test "mg-wrap refuses an unsigned message with no empty line under a dkim --no-signature reject step" {
 	printf '[data]\nmg-dkim-verify -H mx.test --resolver zone:/dev/null --no-signature reject\n' >"$T/c"
 	wrap_start -C "$T/c"
@@ -581,6 +611,39 @@ QUIT"$'\r'
 	assert_output --partial "<** 451 4.7.1 127.0.0.1/32 is blocked"
 	assert_equal "$(delivered)" 0
 	! grep -q wrong "$T/server.log"
+}
+
+@test "mg-wrap ends a pipelined session at the block its AUTH failures made" {
+	tls_setup
+	wrap_start --checkpassword "$T/checkpw /bin/true" --auth-delay 0 \
+	    --auth-plaintext yes --dyn-rule auth-fail:3/1h --max-errors 50
+	b() { printf "$1" | base64 -w0; }
+	# 20 guesses, then the right password, all in one write.
+	run raw < <(echo "EHLO c.test"
+	    for i in $(seq 20); do echo "AUTH PLAIN $(b "\0alice\0guess$i")"; done
+	    echo "AUTH PLAIN $(b '\0alice\0secret')"
+	    echo "MAIL FROM:<alice@example.org>"; echo QUIT)
+	[ "$(grep -c '^535 5.7.8' <<<"$output")" = 3 ]
+	assert_line --partial "451 4.7.1 127.0.0.1/32 is blocked for"
+	refute_line --partial "235 2.7.0"
+	refute_line --partial "250 2.1.0"
+	sessions_done 1
+	grep -q 'event=auth-fail ip=127.0.0.1 dynamic=blocked' "$T/server.log"
+	grep -q 'stage=auth step=dynamic decision=block ip=127.0.0.1' "$T/server.log"
+	grep -q 'session=end .*end=blocked' "$T/server.log"
+}
+
+@test "mg-wrap counts failed AUTHs toward --max-errors" {
+	tls_setup
+	wrap_start --checkpassword "$T/checkpw /bin/true" --auth-delay 0 \
+	    --auth-plaintext yes --dyn-action off --max-errors 3
+	b() { printf "$1" | base64 -w0; }
+	run raw < <(echo "EHLO c.test"
+	    for i in $(seq 5); do echo "AUTH PLAIN $(b "\0alice\0guess$i")"; done
+	    echo QUIT)
+	[ "$(grep -c '^535 5.7.8' <<<"$output")" = 3 ]
+	assert_line "421 4.7.0 mx.test too many errors, closing connection"
+	refute_line --partial "221 2.0.0"
 }
 
 # A checkpassword in cmd5checkpw's convention: fd 3 holds login,

@@ -61,8 +61,8 @@ put_fields(struct osmtpd *o, struct sess *s, const char *buf)
 static void
 put_headers(struct osmtpd *o, struct sess *s)
 {
-	put_fields(o, s, s->shdr);
-	put_fields(o, s, s->thdr);
+	put_fields(o, s, s->ss.hdr);
+	put_fields(o, s, s->ss.tx.hdr);
 }
 
 static FILE *
@@ -93,6 +93,7 @@ data_close(struct sess *s)
 	s->dspool_err = 0;
 	s->dverdict = 0;
 	s->dreply[0] = '\0';
+	s->ddrop = s->dsteps = 0;
 	s->dbytes = s->dlines = s->dcut = 0;
 }
 
@@ -136,14 +137,14 @@ data_end(struct osmtpd *o, struct sess *s)
 	}
 	if (s->dverdict != 0) {
 		/* A line was too long: the verdict is made. */
-		s->stage = CHAIN_DATA;
+		s->ss.stage = CHAIN_DATA;
 		data_steps_done(o, s);
 		return;
 	}
 	if (s->dspool_err || fflush(s->spool) == EOF) {
-		log_decision(s, "data", NULL, "defer", "451 4.3.0 temporary "
+		session_log(&s->ss, "data", NULL, "defer", "451 4.3.0 temporary "
 		    "failure (spool)", "spool failed");
-		s->stage = CHAIN_DATA;
+		s->ss.stage = CHAIN_DATA;
 		s->dverdict = 451;
 		strlcpy(s->dreply, "451 4.3.0 temporary failure (spool)",
 		    sizeof(s->dreply));
@@ -196,7 +197,7 @@ data_line_cut(struct osmtpd *o, struct sess *s, const char *token)
 	if (s->dverdict != 0)
 		return;
 	/* What the steps would read is not the message: nothing judges. */
-	log_decision(s, "data", NULL, "defer", reply, "line too long");
+	session_log(&s->ss, "data", NULL, "defer", reply, "line too long");
 	s->dverdict = 451;
 	strlcpy(s->dreply, reply, sizeof(s->dreply));
 }
@@ -257,10 +258,13 @@ commit(struct osmtpd *o, struct sess *s, const char *token)
 	}
 	if (s->dverdict == 0) {
 		answer(o, s, token, "proceed", NULL);
-		s->nmsg++;
+		s->ss.nmsg++;
 	} else {
-		answer(o, s, token, "reject", s->dreply);
-		s->nrefused++;
+		answer(o, s, token, s->ddrop ? "disconnect" : "reject",
+		    s->dreply);
+		/* The engine counted a step's refusal. */
+		if (!s->dsteps)
+			s->ss.nrefused++;
 	}
 	data_close(s);
 }

@@ -93,6 +93,24 @@ one_step(struct chain *c, const char *stage, const char *cmd,
 	return 0;
 }
 
+/* What the engine needs of the settings (session.h). */
+static void
+session_conf(struct osmtpd *o)
+{
+	struct session_conf *c = &o->sc;
+
+	c->prog = PROG;
+	c->hostname = o->hostname != NULL ? o->hostname : "localhost";
+	c->statedir = o->statedir;
+	c->relayclient = o->relayclient;
+	c->lock_timeout = o->lock_timeout;
+	/* smtpd runs the sessions: blocks are for a chain's mg-screen. */
+	c->dyn_action = ACT_OFF;
+	c->dyn_record = &o->dyn_record;
+	c->dyn = &o->dyn;
+	c->chain = &o->chain;
+}
+
 static int
 acquire(struct osmtpd *o, struct mgerr *e)
 {
@@ -104,8 +122,9 @@ acquire(struct osmtpd *o, struct mgerr *e)
 	if (one_step(&o->batv, "mail", o->batv_sign, "batv-sign", e) == -1 ||
 	    one_step(&o->dkim, "data", o->dkim_sign, "dkim-sign", e) == -1)
 		return -1;
-	if (setup_dyn(o, e) == -1)
+	if (dyn_opts_load(&o->dyn_opts, &o->dyn, &o->rules, e) == -1)
 		return -1;
+	session_conf(o);
 	if (stepenv_init(&o->env, environ) == -1) {
 		mgerr_set(e, "out of memory");
 		return -1;

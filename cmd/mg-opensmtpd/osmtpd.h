@@ -20,9 +20,9 @@
 #include "dyn.h"
 #include "ip.h"
 #include "opt.h"
+#include "session.h"
 #include "smtp.h"
 
-#define OS_HDR_MAX	16384	/* header fields kept per scope */
 #define OS_LINE_MAX	(70 * 1024)	/* smtpd sends lines up to 64 KB */
 #define OS_ID_LEN	16	/* session and token: 16 hex digits */
 /*
@@ -50,24 +50,10 @@ struct sess {
 	struct qline	*qhead, **qtail;	/* lines waiting */
 	char		 id[OS_ID_LEN + 1];
 
-	/* Facts from the reports. */
-	char		 ip[IP_STRLEN + 8], rport[8], lip[IP_STRLEN + 8];
-	char		 lport[8], rdns[256], fcrdns[8], tls[128];
-	struct ipaddr	 ipa;
-	int		 have_ip;
-	char		 helo[256];
-	int		 helo_done;
-	char		 auth_user[256];
-	char		 authres[2048];		/* MG_AUTHRES */
-	char		 shdr[OS_HDR_MAX];	/* connect, helo, auth */
-	long long	 nmsg, nrefused;
-
-	/* The transaction. */
-	int		 in_mail;
-	char		 from[600], rcpt[600];
-	long long	 nrcpt;
+	/* The session and its transaction (session.h). */
+	struct session	 ss;
+	char		 rdns[256], fcrdns[8];	/* as link-connect says */
 	int		 rcpt_refused;	/* we refused the last RCPT */
-	char		 thdr[OS_HDR_MAX];	/* mail, rcpt, data */
 
 	/* The open request (one per session; data-line aside). */
 	int		 busy;
@@ -76,9 +62,10 @@ struct sess {
 	enum chain_stage stage;
 	size_t		 stepi;
 	enum run_kind	 kind;
-	struct step_run *run;
+	const struct chain_step *cur;	/* the step that runs */
+	struct step_run	*run;
 	struct chain_step xstep;	/* RUN_BATV: argv with the address */
-	char		 newaddr[600];	/* a step's rewrite of the address */
+	char		 newfrom[SESSION_ADDR_MAX];	/* BATV's rewrite */
 
 	/* The message (data-line). */
 	int		 in_data;	/* lines are coming */
@@ -89,6 +76,8 @@ struct sess {
 	long long	 dbytes, dlines, dcut;
 	int		 dspool_err;
 	int		 dverdict;	/* 0 proceed, else the reply's code */
+	int		 ddrop;		/* the refusal closes the session */
+	int		 dsteps;	/* a step refused (already counted) */
 	char		 dreply[SMTP_REPLY_MAX + 1];
 	int		 commit_wait;	/* commit came before the verdict */
 	char		 ctoken[OS_ID_LEN + 1];
@@ -109,6 +98,7 @@ struct osmtpd {
 	struct chain	 chain;
 	struct chain	 batv, dkim;	/* one step each, in [mail]/[data] */
 	struct stepenv env;
+	struct session_conf sc;
 	struct dyn_conf	 dyn;
 	struct dyn_rule	*rules;
 	int		 want[CHAIN_NSTAGES];	/* phases registered */
@@ -159,14 +149,7 @@ void	answer(struct osmtpd *o, const struct sess *s, const char *token,
 /* session.c */
 struct sess *sess_get(struct osmtpd *o, const char *id, int create);
 void	sess_free(struct osmtpd *o, struct sess *s);
-void	txn_reset(struct sess *s);
 void	report(struct osmtpd *o, char **f, size_t nf, int minor);
-int	sess_env(struct osmtpd *o, struct sess *s);
-void	log_decision(const struct sess *s, const char *stage,
-	    const char *step, const char *decision, const char *reply,
-	    const char *why);
-void	dyn_event(struct osmtpd *o, struct sess *s, const char *event);
-int	setup_dyn(struct osmtpd *o, struct mgerr *e);
 int	is_outbound(const struct osmtpd *o, const struct sess *s);
 
 /* steps.c */

@@ -142,8 +142,12 @@ config(struct osmtpd *o, char **f, size_t nf)
 			o->proto_major = major;
 			o->proto_minor = minor;
 		}
-	} else if (strcmp(f[1], "admd") == 0)
+	} else if (strcmp(f[1], "admd") == 0) {
 		strlcpy(o->admd, f[2], sizeof(o->admd));
+		/* smtpd's admd is the authserv-id unless -H names one. */
+		if (o->hostname == NULL && o->admd[0] != '\0')
+			o->sc.hostname = o->admd;
+	}
 	/* Any other key (subsystem, smtp-session-timeout) is not needed. */
 }
 
@@ -164,7 +168,7 @@ filter_cut(struct osmtpd *o, struct sess *s, const char *phase,
 		data_line_cut(o, s, token);
 		return;
 	}
-	log_decision(s, phase, NULL, "defer", reply, "line too long");
+	session_log(&s->ss, phase, NULL, "defer", reply, "line too long");
 	answer(o, s, token, "reject", reply);
 }
 

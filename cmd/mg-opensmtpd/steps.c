@@ -28,53 +28,60 @@ end_run(struct sess *s)
 }
 
 /*
- * The stage is over: code 0 proceeds (or rewrites to `rewrite'), else
- * reply refuses.  The data stage hands its verdict to data.c, which
- * answers at commit.
+ * The stage is over and s->ss.ans says how: proceed (or rewrite the
+ * address), reject, or disconnect.  The data stage hands its verdict to
+ * data.c, which answers at commit.
  */
 static void
-finish(struct osmtpd *o, struct sess *s, int code, const char *reply,
-    const char *rewrite)
+finish(struct osmtpd *o, struct sess *s)
 {
-	char arg[SMTP_REPLY_MAX + sizeof(s->newaddr)];
+	const struct session_answer *a = &s->ss.ans;
+	char arg[SMTP_REPLY_MAX + SESSION_ADDR_MAX];
+	const char *to = NULL;
 
 	end_run(s);
 	s->busy = 0;
-	if (s->stage == CHAIN_DATA) {
-		s->dverdict = code;
-		strlcpy(s->dreply, code != 0 ? reply : "", sizeof(s->dreply));
+	if (s->ss.stage == CHAIN_DATA) {
+		s->dverdict = a->what == SESSION_GO ? 0 : a->code;
+		s->ddrop = a->what == SESSION_DROP;
+		s->dsteps = a->what != SESSION_GO;
+		strlcpy(s->dreply, a->what != SESSION_GO ? a->reply : "",
+		    sizeof(s->dreply));
 		data_steps_done(o, s);
 		return;
 	}
-	if (code == 0 && rewrite == NULL && s->newaddr[0] != '\0')
-		rewrite = s->newaddr;
-	if (code == 0 && rewrite != NULL) {
-		snprintf(arg, sizeof(arg), "<%s>", rewrite);
-		answer(o, s, s->token, "rewrite", arg);
-	} else if (code == 0)
-		answer(o, s, s->token, "proceed", NULL);
-	else {
-		answer(o, s, s->token, "reject", reply);
-		s->nrefused++;
-		s->rcpt_refused = s->stage == CHAIN_RCPT;
-		if (s->stage == CHAIN_MAIL)
-			txn_reset(s);
-		else if (s->stage == CHAIN_HELO)
-			s->helo_done = 0;
+	if (a->what == SESSION_GO) {
+		if (s->ss.stage == CHAIN_MAIL && s->newfrom[0] != '\0')
+			to = s->newfrom;
+		else if (s->ss.stage == CHAIN_RCPT && a->rewrote)
+			to = s->ss.tx.rcpt;
+		if (to != NULL) {
+			snprintf(arg, sizeof(arg), "<%s>", to);
+			answer(o, s, s->token, "rewrite", arg);
+		} else
+			answer(o, s, s->token, "proceed", NULL);
+		return;
 	}
+	answer(o, s, s->token, a->what == SESSION_DROP ? "disconnect" :
+	    "reject", a->reply);
+	s->rcpt_refused = s->ss.stage == CHAIN_RCPT;
+	if (s->ss.stage == CHAIN_MAIL)
+		session_txn_reset(&s->ss);
+	else if (s->ss.stage == CHAIN_HELO)
+		s->ss.cl.helo_done = 0;
 }
 
 static int
 wants_batv(const struct osmtpd *o, const struct sess *s)
 {
-	return s->stage == CHAIN_MAIL && o->batv.n[CHAIN_MAIL] > 0 &&
-	    s->from[0] != '\0' && is_outbound(o, s);
+	return s->ss.stage == CHAIN_MAIL && o->batv.n[CHAIN_MAIL] > 0 &&
+	    s->ss.tx.from[0] != '\0' && is_outbound(o, s);
 }
 
 static int
 wants_dkim(const struct osmtpd *o, const struct sess *s)
 {
-	return s->stage == CHAIN_DATA && o->dkim.n[CHAIN_DATA] > 0 &&
+	return s->ss.stage == CHAIN_DATA && o->dkim.n[CHAIN_DATA] > 0 &&
 	    is_outbound(o, s);
 }
 
@@ -91,7 +98,7 @@ batv_step(struct osmtpd *o, struct sess *s)
 	if ((v = calloc(n + 2, sizeof(*v))) == NULL)
 		return NULL;
 	memcpy(v, b->argv, n * sizeof(*v));
-	v[n] = s->from;
+	v[n] = s->ss.tx.from;
 	free(s->xstep.argv);
 	s->xstep = *b;
 	s->xstep.argv = v;
@@ -102,33 +109,39 @@ static void
 start(struct osmtpd *o, struct sess *s, const struct chain_step *st)
 {
 	struct mgerr e;
-	int in = s->stage == CHAIN_DATA && s->spool != NULL ?
+	int in = s->ss.stage == CHAIN_DATA && s->spool != NULL ?
 	    fileno(s->spool) : -1;
 
 	if (st == NULL || (s->run == NULL &&
 	    (s->run = malloc(sizeof(*s->run))) == NULL) ||
-	    sess_env(o, s) == -1) {
-		log_decision(s, chain_stage_name(s->stage), NULL, "defer",
-		    NULL, "out of memory");
-		finish(o, s, 451, TEMPFAIL " (out of memory)", NULL);
+	    session_env(&s->ss, &o->env) == -1) {
+		session_step_failed(&s->ss, NULL, "out of memory");
+		finish(o, s);
 		return;
 	}
+	s->cur = st;
 	if (step_start(s->run, st, o->env.v, in,
 	    (unsigned)(o->step_timeout * 1000), &e) == -1) {
 		log_error("run %s: %s", st->name, e.msg);
-		log_decision(s, chain_stage_name(s->stage), st->name, "fail",
-		    TEMPFAIL, e.msg);
+		session_step_failed(&s->ss, st, e.msg);
 		free(s->run);
 		s->run = NULL;
-		finish(o, s, 451, TEMPFAIL, NULL);
+		finish(o, s);
 	}
 }
 
 static void
 next_step(struct osmtpd *o, struct sess *s)
 {
-	if (s->kind == RUN_CHAIN && s->stepi < o->chain.n[s->stage]) {
-		start(o, s, &o->chain.step[s->stage][s->stepi]);
+	const struct chain_step *st;
+
+	if (s->kind == RUN_CHAIN && (st = session_next_step(&s->ss)) !=
+	    NULL) {
+		start(o, s, st);
+		return;
+	}
+	if (s->ss.ans.what != SESSION_GO) {
+		finish(o, s);
 		return;
 	}
 	if (s->kind == RUN_CHAIN && wants_batv(o, s)) {
@@ -141,17 +154,16 @@ next_step(struct osmtpd *o, struct sess *s)
 		start(o, s, &o->dkim.step[CHAIN_DATA][0]);
 		return;
 	}
-	finish(o, s, 0, NULL, NULL);
+	finish(o, s);
 }
 
 void
 start_stage(struct osmtpd *o, struct sess *s, enum chain_stage st)
 {
 	s->busy = 1;
-	s->stage = st;
-	s->stepi = 0;
-	s->newaddr[0] = '\0';
+	s->newfrom[0] = '\0';
 	s->kind = RUN_CHAIN;
+	session_stage_begin(&s->ss, st);
 	next_step(o, s);
 }
 
@@ -160,7 +172,7 @@ static void
 batv_done(struct osmtpd *o, struct sess *s)
 {
 	const char *out, *name = s->xstep.name;
-	char addr[600];
+	char addr[SESSION_ADDR_MAX];
 	size_t len, n;
 	int rc;
 
@@ -172,57 +184,33 @@ batv_done(struct osmtpd *o, struct sess *s)
 	addr[n] = '\0';
 	if (rc != 0 || n == 0 || strcspn(addr, " \t<>\r") != n ||
 	    strchr(addr, '@') == NULL) {
-		log_decision(s, "mail", name, "fail", TEMPFAIL, rc == 0 ?
+		session_step_failed(&s->ss, &s->xstep, rc == 0 ?
 		    "no address printed" : "exit status not 0");
-		finish(o, s, 451, TEMPFAIL, NULL);
+		finish(o, s);
 		return;
 	}
-	if (strcmp(addr, s->from) == 0) {
-		log_decision(s, "mail", name, "accept", NULL, "unchanged");
-		finish(o, s, 0, NULL, NULL);
+	if (strcmp(addr, s->ss.tx.from) == 0) {
+		session_log(&s->ss, "mail", name, "accept", NULL, "unchanged");
+		finish(o, s);
 		return;
 	}
-	log_decision(s, "mail", name, "rewrite", NULL, addr);
-	strlcpy(s->from, addr, sizeof(s->from));
-	finish(o, s, 0, NULL, addr);
+	session_log(&s->ss, "mail", name, "rewrite", NULL, addr);
+	strlcpy(s->ss.tx.from, addr, sizeof(s->ss.tx.from));
+	strlcpy(s->newfrom, addr, sizeof(s->newfrom));
+	finish(o, s);
 }
 
 static void
 step_done(struct osmtpd *o, struct sess *s)
 {
 	static struct step_result res;
-	const char *sname = chain_stage_name(s->stage), *name;
-	char *hdr;
 
 	if (s->kind == RUN_BATV) {
 		batv_done(o, s);
 		return;
 	}
-	name = s->kind == RUN_DKIM ? o->dkim.step[CHAIN_DATA][0].name :
-	    o->chain.step[s->stage][s->stepi].name;
 	step_result(s->run, &res);
-	if (s->stage == CHAIN_RCPT && res.rcpt[0] != '\0') {
-		/* The step names the mailbox to deliver to (mg-batv). */
-		strlcpy(s->newaddr, res.rcpt, sizeof(s->newaddr));
-		log_decision(s, sname, name, "rewrite", NULL, s->newaddr);
-		s->stepi++;
-		next_step(o, s);
-		return;
-	}
-	if (res.verdict != STEP_ACCEPT) {
-		log_decision(s, sname, name, res.failed ? "fail" :
-		    res.verdict == STEP_REJECT ? "reject" : "defer",
-		    res.reply, res.why);
-		finish(o, s, res.code, res.reply, NULL);
-		return;
-	}
-	log_decision(s, sname, name, "accept", NULL, NULL);
-	hdr = s->stage <= CHAIN_HELO ? s->shdr : s->thdr;
-	if (fields_merge(hdr, OS_HDR_MAX, hdr == s->thdr ? s->shdr : NULL,
-	    res.headers) > 0)
-		log_warn("header fields of %s dropped: too many", name);
-	authres_merge(s->authres, sizeof(s->authres), res.headers);
-	s->stepi++;
+	session_step_done(&s->ss, s->cur, &res);
 	next_step(o, s);
 }
 
@@ -249,26 +237,26 @@ request(struct osmtpd *o, struct sess *s, const char *phase,
 	if (strcmp(phase, "connect") == 0) {
 		st = CHAIN_CONNECT;
 		/* "rdns|address": for when link-connect was not seen. */
-		if (!s->have_ip && (bar = strrchr(param, '|')) != NULL) {
-			strlcpy(s->ip, bar + 1, sizeof(s->ip));
-			s->have_ip = ip_parse(s->ip, &s->ipa, &e) == 0;
-			if (!s->have_ip)
-				strlcpy(s->ip, "unknown", sizeof(s->ip));
+		if (!s->ss.cl.have_ip && (bar = strrchr(param, '|')) != NULL) {
+			strlcpy(s->ss.cl.ip, bar + 1, sizeof(s->ss.cl.ip));
+			s->ss.cl.have_ip = ip_parse(s->ss.cl.ip, &s->ss.cl.ipa, &e) == 0;
+			if (!s->ss.cl.have_ip)
+				strlcpy(s->ss.cl.ip, "unknown", sizeof(s->ss.cl.ip));
 		}
 	} else if (strcmp(phase, "helo") == 0 || strcmp(phase, "ehlo") == 0) {
 		st = CHAIN_HELO;
 		/* RFC 5321 section 4.1.4: HELO/EHLO resets the transaction. */
-		txn_reset(s);
-		strlcpy(s->helo, param, sizeof(s->helo));
-		s->helo_done = 1;
+		session_txn_reset(&s->ss);
+		strlcpy(s->ss.cl.helo, param, sizeof(s->ss.cl.helo));
+		s->ss.cl.helo_done = 1;
 	} else if (strcmp(phase, "mail-from") == 0) {
 		st = CHAIN_MAIL;
-		txn_reset(s);
-		s->in_mail = 1;
-		strlcpy(s->from, param, sizeof(s->from));
+		session_txn_reset(&s->ss);
+		s->ss.tx.in_mail = 1;
+		strlcpy(s->ss.tx.from, param, sizeof(s->ss.tx.from));
 	} else if (strcmp(phase, "rcpt-to") == 0) {
 		st = CHAIN_RCPT;
-		strlcpy(s->rcpt, param, sizeof(s->rcpt));
+		strlcpy(s->ss.tx.rcpt, param, sizeof(s->ss.tx.rcpt));
 		s->rcpt_refused = 0;
 	} else {
 		answer(o, s, token, "proceed", NULL);

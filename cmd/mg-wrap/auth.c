@@ -41,7 +41,7 @@ plain_ok(const struct wrap *w)
 int
 auth_offered(const struct wrap *w)
 {
-	return w->checkpassword != NULL && w->auth_user[0] == '\0' &&
+	return w->checkpassword != NULL && w->s.cl.auth_user[0] == '\0' &&
 	    (plain_ok(w) || w->auth_cram);
 }
 
@@ -157,23 +157,9 @@ checkpw(struct wrap *w, const char *user, const char *f2, const char *f3)
 static void
 auth_pass(struct wrap *w, const char *user, const char *mech)
 {
-	struct authres ar;
-	char field[HDR_FIELD_MAX + 2];
-	struct mgerr e;
-
-	strlcpy(w->auth_user, user, sizeof(w->auth_user));
-	authres_init(&ar, w->hostname);
-	authres_add(&ar, "auth", "pass", NULL, "smtp.auth", user,
-	    (const char *)NULL);
-	if (hdr_fold("Authentication-Results", authres_value(&ar), field,
-	    sizeof(field) - 1, &e) == 0) {
-		strlcat(field, "\n", sizeof(field));
-		fields_merge(w->shdr, sizeof(w->shdr), NULL, field);
-		authres_merge(w->authres, sizeof(w->authres), field);
-	}
+	session_auth_pass(&w->s, mech, user);
 	/* A server started before AUTH lacks RELAYCLIENT: start anew. */
 	srv_stop(w, 1);
-	log_decision(w, "auth", mech, "pass", NULL, NULL);
 	cl_puts(w, "235 2.7.0 authentication successful");
 }
 
@@ -184,14 +170,16 @@ auth_pass(struct wrap *w, const char *user, const char *mech)
 static void
 auth_fail(struct wrap *w, const char *mech, const char *why)
 {
-	log_decision(w, "auth", mech, "fail", NULL, why);
-	dyn_event(w, "auth-fail");
-	w->nrefused++;
+	session_log(&w->s, "auth", mech, "fail", NULL, why);
+	w->s.nrefused++;
+	/* Should this make a block, the next AUTH or MAIL ends the session. */
+	session_event(&w->s, "auth-fail");
 	if (w->auth_delay > 0) {
 		cl_flush(w);
 		sleep((unsigned)w->auth_delay);
 	}
-	cl_puts(w, "535 5.7.8 authentication credentials invalid");
+	/* A failed AUTH is an error like any other (--max-errors). */
+	bad(w, "535 5.7.8 authentication credentials invalid");
 }
 
 static void
@@ -216,7 +204,7 @@ verify(struct wrap *w, const char *user, char *pass, const char *chal,
 		return;
 	}
 	if (rc == 2) {
-		log_decision(w, "auth", mech, "defer", NULL,
+		session_log(&w->s, "auth", mech, "defer", NULL,
 		    "checkpassword failed");
 		cl_puts(w, "454 4.7.0 temporary authentication failure");
 		return;
@@ -324,13 +312,14 @@ cmd_auth(struct wrap *w, const char *arg)
 
 	chal[0] = '\0';
 	if (!auth_offered(w)) {
-		cl_puts(w, w->checkpassword != NULL && w->auth_user[0] ==
+		cl_puts(w, w->checkpassword != NULL && w->s.cl.auth_user[0] ==
 		    '\0' ? "538 5.7.11 encryption required for requested "
 		    "authentication mechanism" : "503 5.5.1 AUTH not "
 		    "available");
 		return;
 	}
-	if (w->in_mail) {
+	blocked_now(w, "auth");
+	if (w->s.tx.in_mail) {
 		/* RFC 4954 section 4: not during a mail transaction. */
 		cl_puts(w, "503 5.5.1 AUTH not permitted during a mail "
 		    "transaction");

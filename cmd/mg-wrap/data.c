@@ -70,7 +70,7 @@ read_text(struct wrap *w, FILE *fp, long long *size)
 		}
 		if (ln.eol == SMTP_EOL_LF) {
 			/* What qmail-smtpd says and does about a bare LF. */
-			log_decision(w, "data", "bare-lf", "defer", NULL, NULL);
+			session_log(&w->s, "data", "bare-lf", "defer", NULL, NULL);
 			cl_puts(w, "451 See http://pobox.com/~djb/docs/"
 			    "smtplf.html.");
 			cl_bye(w, "bare-lf");
@@ -127,8 +127,8 @@ send_message(struct wrap *w, int fd)
 	ssize_t n;
 	int bol = 1;
 
-	if (put_text(w, w->shdr, strlen(w->shdr), &bol) == -1 ||
-	    put_text(w, w->thdr, strlen(w->thdr), &bol) == -1)
+	if (put_text(w, w->s.hdr, strlen(w->s.hdr), &bol) == -1 ||
+	    put_text(w, w->s.tx.hdr, strlen(w->s.tx.hdr), &bol) == -1)
 		return -1;
 	if (lseek(fd, 0, SEEK_SET) == -1)
 		return -1;
@@ -148,19 +148,19 @@ verdict(struct wrap *w, int code)
 {
 	if (code == -1) {
 		srv_stop(w, 0);
-		log_decision(w, "data", "server", "defer", NULL,
+		session_log(&w->s, "data", "server", "defer", NULL,
 		    "server died in DATA");
 		cl_puts(w, "451 4.3.0 temporary failure (server died)");
-		w->nrefused++;
+		w->s.nrefused++;
 		return;
 	}
 	srv_relay(w);
 	if (code / 100 == 2) {
-		w->nmsg++;
-		log_decision(w, "data", "server", "accept", w->sreply, NULL);
+		w->s.nmsg++;
+		session_log(&w->s, "data", "server", "accept", w->sreply, NULL);
 	} else {
-		w->nrefused++;
-		log_decision(w, "data", "server", "refused", w->sreply, NULL);
+		w->s.nrefused++;
+		session_log(&w->s, "data", "server", "refused", w->sreply, NULL);
 	}
 }
 
@@ -171,14 +171,14 @@ pass_on(struct wrap *w, int fd)
 	int code;
 
 	if (!srv_running(w) || (code = srv_cmd(w, "DATA")) == -1) {
-		log_decision(w, "data", "server", "defer", NULL,
+		session_log(&w->s, "data", "server", "defer", NULL,
 		    "server died before DATA");
 		cl_puts(w, "451 4.3.0 temporary failure (server died)");
 		return;
 	}
 	if (code != 354) {
 		srv_relay(w);
-		log_decision(w, "data", "server", "refused", w->sreply, NULL);
+		session_log(&w->s, "data", "server", "refused", w->sreply, NULL);
 		return;
 	}
 	verdict(w, send_message(w, fd) == -1 ? -1 : srv_reply(w));
@@ -207,8 +207,8 @@ stream_text(struct wrap *w)
 	int bol = 1, rc, big = 0, stuffed;
 
 	/* If the server is gone, the text is still read to its end. */
-	(void)put_text(w, w->shdr, strlen(w->shdr), &bol);
-	(void)put_text(w, w->thdr, strlen(w->thdr), &bol);
+	(void)put_text(w, w->s.hdr, strlen(w->s.hdr), &bol);
+	(void)put_text(w, w->s.tx.hdr, strlen(w->s.tx.hdr), &bol);
 	for (bol = 1;; bol = ln.eol != SMTP_EOL_NONE) {
 		if ((rc = cl_line(w, &ln)) == 0 || rc == -1)
 			stream_abort(w, "eof-in-data", NULL);
@@ -219,7 +219,7 @@ stream_text(struct wrap *w)
 			cl_bye(w, "timeout-in-data");
 		}
 		if (ln.eol == SMTP_EOL_LF) {
-			log_decision(w, "data", "bare-lf", "defer", NULL, NULL);
+			session_log(&w->s, "data", "bare-lf", "defer", NULL, NULL);
 			stream_abort(w, "bare-lf", "451 See "
 			    "http://pobox.com/~djb/docs/smtplf.html.");
 		}
@@ -248,11 +248,11 @@ data_stream(struct wrap *w)
 	(void)srv_queue(w, 'D', "DATA", NULL);
 	srv_drain(w);
 	code = w->dcode;
-	if (!w->in_mail || w->nrcpt == 0) {
+	if (!w->s.tx.in_mail || w->s.tx.nrcpt == 0) {
 		/* The server cannot have more recipients than we counted. */
 		if (code == 354)
 			srv_abort(w);
-		cl_puts(w, w->in_mail ? "554 5.5.1 no valid recipients" :
+		cl_puts(w, w->s.tx.in_mail ? "554 5.5.1 no valid recipients" :
 		    "503 5.5.1 need MAIL before DATA");
 		return;
 	}
@@ -261,14 +261,14 @@ data_stream(struct wrap *w)
 			cl_puts(w, "451 4.3.0 temporary failure (server died)");
 		else
 			srv_relay(w);
-		log_decision(w, "data", "server", code == -1 ? "defer" :
+		session_log(&w->s, "data", "server", code == -1 ? "defer" :
 		    "refused", w->sreply, code == -1 ? "server died" : NULL);
 		return;
 	}
 	cl_puts(w, "354 go ahead, end with <CRLF>.<CRLF>");
 	if (stream_text(w) == 1) {
 		srv_abort(w);
-		log_decision(w, "data", "size", "reject", NULL, "too big");
+		session_log(&w->s, "data", "size", "reject", NULL, "too big");
 		cl_puts(w, "552 5.3.4 message size exceeds fixed limit");
 		return;
 	}
@@ -286,16 +286,16 @@ cmd_data(struct wrap *w)
 	FILE *fp;
 	int fd, rc;
 
-	if (w->chain.n[CHAIN_DATA] == 0 && w->in_mail && srv_running(w) &&
-	    w->nrcpt + (long long)w->nrpend > 0) {
+	if (w->chain.n[CHAIN_DATA] == 0 && w->s.tx.in_mail && srv_running(w) &&
+	    w->s.tx.nrcpt + (long long)w->nrpend > 0) {
 		data_stream(w);
-		txn_reset(w);
+		session_txn_reset(&w->s);
 		return;
 	}
 	srv_drain(w);
-	if (!w->in_mail || w->nrcpt == 0) {
+	if (!w->s.tx.in_mail || w->s.tx.nrcpt == 0) {
 		/* RFC 5321 section 3.3: 554 when no recipient was taken. */
-		cl_puts(w, w->in_mail ? "554 5.5.1 no valid recipients" :
+		cl_puts(w, w->s.tx.in_mail ? "554 5.5.1 no valid recipients" :
 		    "503 5.5.1 need MAIL before DATA");
 		return;
 	}
@@ -310,15 +310,15 @@ cmd_data(struct wrap *w)
 		log_error("spool: %s", strerror(errno));
 		cl_puts(w, "451 4.3.0 temporary failure (spool)");
 	} else if (rc == 1) {
-		log_decision(w, "data", "size", "reject", NULL, "too big");
+		session_log(&w->s, "data", "size", "reject", NULL, "too big");
 		cl_puts(w, "552 5.3.4 message size exceeds fixed limit");
-	} else if (run_stage(w, CHAIN_DATA, fd) != 0) {
-		w->nrefused++;
+	} else if (run_stage(w, CHAIN_DATA, fd) != SESSION_GO) {
 		rc = 2;
+		refuse_stage(w);
 	} else
 		pass_on(w, fd);
 	/* Whatever happened, the server's transaction ends here too. */
 	if (rc != 0 && srv_running(w) && srv_cmd(w, "RSET") / 100 != 2)
 		srv_stop(w, 0);
-	txn_reset(w);
+	session_txn_reset(&w->s);
 }

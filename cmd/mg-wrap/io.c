@@ -367,9 +367,9 @@ srv_child(struct wrap *w, int in, int out)
 static int
 srv_env(struct wrap *w)
 {
-	if (w->auth_user[0] != '\0' &&
+	if (w->s.cl.auth_user[0] != '\0' &&
 	    (stepenv_set(&w->env, "RELAYCLIENT", w->relayclient) == -1 ||
-	    stepenv_set(&w->env, "SMTPAUTHUSER", w->auth_user) == -1))
+	    stepenv_set(&w->env, "SMTPAUTHUSER", w->s.cl.auth_user) == -1))
 		return -1;
 	return 0;
 }
@@ -385,15 +385,15 @@ srv_hello(struct wrap *w)
 		    w->sreply);
 		return -1;
 	}
-	snprintf(line, sizeof(line), "%s %s", w->ehlo ? "EHLO" : "HELO",
-	    w->helo);
+	snprintf(line, sizeof(line), "%s %s", w->s.cl.ehlo ? "EHLO" : "HELO",
+	    w->s.cl.helo);
 	w->s_pipe = w->s_size = w->s_8bit = 0;
 	code = srv_cmd(w, line);
-	if (code / 100 == 2 && w->ehlo)
+	if (code / 100 == 2 && w->s.cl.ehlo)
 		srv_ehlo_ext(w);
-	if (code / 100 == 5 && w->ehlo) {
+	if (code / 100 == 5 && w->s.cl.ehlo) {
 		/* RFC 5321 section 4.1.4: fall back to HELO. */
-		snprintf(line, sizeof(line), "HELO %s", w->helo);
+		snprintf(line, sizeof(line), "HELO %s", w->s.cl.helo);
 		code = srv_cmd(w, line);
 	}
 	if (code / 100 != 2) {

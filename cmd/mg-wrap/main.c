@@ -94,24 +94,63 @@ set_defaults(struct wrap *w)
 	w->out = 1;
 }
 
+/* What the engine needs of the settings (session.h). */
+static void
+session_conf(struct wrap *w)
+{
+	struct session_conf *c = &w->sc;
+
+	c->prog = PROG;
+	c->hostname = w->hostname;
+	c->statedir = w->statedir;
+	c->relayclient = w->relayclient;
+	c->lock_timeout = w->lock_timeout;
+	c->dyn_action = w->dyn_action;
+	c->dyn_record = &w->dyn_record;
+	c->dyn = &w->dyn;
+	c->chain = &w->chain;
+	/* One session a process: the pid tells the sessions apart. */
+	c->log_pid = 1;
+}
+
+/* The client as tcpserver describes it (UCSPI-TCP environment). */
+static void
+client_env(struct session_client *c)
+{
+	const char *v;
+
+	/* An address that does not parse is as good as none. */
+	if (session_set_ip(&W.s, getenv("TCPREMOTEIP")) == -1 &&
+	    (v = getenv("TCPREMOTEIP")) != NULL && *v != '\0')
+		log_warn("TCPREMOTEIP %s is not an address", v);
+	if ((v = getenv("TCPREMOTEHOST")) != NULL)
+		strlcpy(c->host, v, sizeof(c->host));
+	if ((v = getenv("TCPREMOTEPORT")) != NULL)
+		strlcpy(c->port, v, sizeof(c->port));
+	if ((v = getenv("TCPLOCALIP")) != NULL)
+		strlcpy(c->lip, v, sizeof(c->lip));
+	if ((v = getenv("TCPLOCALPORT")) != NULL)
+		strlcpy(c->lport, v, sizeof(c->lport));
+	c->relay_env = getenv("RELAYCLIENT");
+}
+
 static int
 acquire(struct wrap *w, struct mgerr *e)
 {
-	const char *ip = getenv("TCPREMOTEIP");
 
 	if (w->chain_file != NULL && chain_load(&w->chain, w->chain_file,
 	    e) == -1)
 		return -1;
-	if (setup_dyn(w, e) == -1)
+	if (dyn_opts_load(&w->dyn_opts, &w->dyn, &w->rules, e) == -1)
 		return -1;
 	if (stepenv_init(&w->env, environ) == -1) {
 		mgerr_set(e, "out of memory");
 		return -1;
 	}
-	strlcpy(w->ip, ip != NULL && *ip != '\0' ? ip : "unknown",
-	    sizeof(w->ip));
-	w->have_ip = ip != NULL && ip_parse(ip, &w->ipa, e) == 0;
-	mgerr_clear(e);
+	session_conf(w);
+	session_init(&w->s, &w->sc, NULL);
+	w->s.ncmd = 0;
+	client_env(&w->s.cl);
 	if (!w->qmail_queue && tls_setup(w, e) == -1)
 		return -1;
 	return 0;
@@ -151,7 +190,7 @@ main(int argc, char **argv)
 	}
 	if (W.qmail_queue)
 		return qq_main(&W);
-	W.start = step_now_ms();
-	W.deadline = W.start + W.session_timeout * 1000;
-	return session(&W);
+	W.s.start = step_now_ms();
+	W.deadline = W.s.start + W.session_timeout * 1000;
+	return client_session(&W);
 }

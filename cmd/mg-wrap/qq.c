@@ -74,12 +74,12 @@ envelope_fields(struct wrap *w, const char *env, size_t len)
 {
 	const char *p = env;
 
-	strlcpy(w->from, p + 1, sizeof(w->from));
-	w->in_mail = 1;
+	strlcpy(w->s.tx.from, p + 1, sizeof(w->s.tx.from));
+	w->s.tx.in_mail = 1;
 	for (p += strlen(p) + 1; p < env + len && *p == 'T';
 	    p += strlen(p) + 1) {
-		strlcpy(w->rcpt, p + 1, sizeof(w->rcpt));
-		w->nrcpt++;
+		strlcpy(w->s.tx.rcpt, p + 1, sizeof(w->s.tx.rcpt));
+		w->s.tx.nrcpt++;
 	}
 }
 
@@ -88,7 +88,7 @@ qq_main(struct wrap *w)
 {
 	char *env;
 	size_t envlen;
-	int msg, out, efd, code;
+	int msg, out, efd;
 
 	if ((msg = tmpfd()) == -1 || copy(0, msg, NULL) == -1 ||
 	    (env = read_envelope(&envlen)) == NULL) {
@@ -97,12 +97,11 @@ qq_main(struct wrap *w)
 		return 54;
 	}
 	envelope_fields(w, env, envlen);
-	if ((code = run_stage(w, CHAIN_DATA, msg)) != 0) {
-		w->olen = 0;	/* no client: the reply was logged */
-		return code / 100 == 5 ? 31 : 71;
-	}
+	/* No client to tell: the refusal was logged. */
+	if (run_stage(w, CHAIN_DATA, msg) != SESSION_GO)
+		return w->s.ans.code / 100 == 5 ? 31 : 71;
 	if ((out = tmpfd()) == -1 || (efd = tmpfd()) == -1 ||
-	    lseek(msg, 0, SEEK_SET) == -1 || copy(msg, out, w->thdr) == -1 ||
+	    lseek(msg, 0, SEEK_SET) == -1 || copy(msg, out, w->s.tx.hdr) == -1 ||
 	    write(efd, env, envlen) != (ssize_t)envlen ||
 	    lseek(out, 0, SEEK_SET) == -1 || lseek(efd, 0, SEEK_SET) == -1 ||
 	    dup2(out, 0) == -1 || dup2(efd, 1) == -1) {
@@ -110,7 +109,7 @@ qq_main(struct wrap *w)
 		return 81;
 	}
 	closefrom(3);
-	log_decision(w, "data", "qmail-queue", "accept", NULL, NULL);
+	session_log(&w->s, "data", "qmail-queue", "accept", NULL, NULL);
 	execvp(w->server_argv[0], w->server_argv);
 	log_error("run %s: %s", w->server_argv[0], strerror(errno));
 	return 81;

@@ -45,28 +45,28 @@ srv_queue(struct wrap *w, char kind, const char *line, const char *addr)
 static void
 pend_done(struct wrap *w, const struct pend *p, int code)
 {
-	char save[sizeof(w->rcpt)];
+	char save[sizeof(w->s.tx.rcpt)];
 
 	switch (p->kind) {
 	case 'M':
 		if (code / 100 == 2)
 			break;
-		log_decision(w, "mail", "server", code == -1 ? "defer" :
+		session_log(&w->s, "mail", "server", code == -1 ? "defer" :
 		    "refused", w->sreply, code == -1 ? "server died" : NULL);
-		txn_reset(w);
+		session_txn_reset(&w->s);
 		break;
 	case 'R':
-		if (code / 100 == 2 && w->in_mail) {
-			w->nrcpt++;
+		if (code / 100 == 2 && w->s.tx.in_mail) {
+			w->s.tx.nrcpt++;
 			break;
 		}
-		strlcpy(save, w->rcpt, sizeof(save));
-		strlcpy(w->rcpt, p->addr, sizeof(w->rcpt));
-		log_decision(w, "rcpt", "server", code == -1 ? "defer" :
+		strlcpy(save, w->s.tx.rcpt, sizeof(save));
+		strlcpy(w->s.tx.rcpt, p->addr, sizeof(w->s.tx.rcpt));
+		session_log(&w->s, "rcpt", "server", code == -1 ? "defer" :
 		    "refused", w->sreply, code == -1 ? "server died" : NULL);
-		strlcpy(w->rcpt, save, sizeof(w->rcpt));
+		strlcpy(w->s.tx.rcpt, save, sizeof(w->s.tx.rcpt));
 		if (code == 550)
-			dyn_event(w, "unknown-rcpt");
+			session_event(&w->s, "unknown-rcpt");
 		break;
 	default:
 		w->dcode = code;

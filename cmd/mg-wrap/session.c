@@ -16,39 +16,12 @@
 void
 cl_bye(struct wrap *w, const char *end)
 {
-	struct logline l;
-	int64_t ms = step_now_ms() - w->start;
-
 	cl_flush(w);
 	srv_stop(w, 1);
 	if (w->end == NULL)
 		w->end = end;
-	log_begin(&l);
-	log_kv(&l, "session", "end");
-	log_kv(&l, "ip", w->ip);
-	if (w->helo_done)
-		log_kv(&l, "helo", w->helo);
-	if (w->tls_info[0] != '\0')
-		log_kv(&l, "tls", w->tls_info);
-	if (w->auth_user[0] != '\0')
-		log_kv(&l, "auth", w->auth_user);
-	log_kvi(&l, "commands", w->ncmd);
-	log_kvi(&l, "messages", w->nmsg);
-	log_kvi(&l, "refused", w->nrefused);
-	log_kvi(&l, "ms", (long long)ms);
-	log_kv(&l, "end", w->end);
-	log_kvi(&l, "pid", (long long)getpid());
-	log_end(&l);
+	session_log_end(&w->s, w->end);
 	exit(0);
-}
-
-void
-txn_reset(struct wrap *w)
-{
-	w->in_mail = 0;
-	w->from[0] = w->rcpt[0] = '\0';
-	w->nrcpt = 0;
-	w->thdr[0] = '\0';
 }
 
 /* Reads a command line; ends the session on EOF, timeout or abuse. */
@@ -73,7 +46,7 @@ next_command(struct wrap *w, char *line, size_t cap)
 		}
 		break;
 	}
-	if (++w->ncmd > w->max_commands) {
+	if (++w->s.ncmd > w->max_commands) {
 		cl_reply(w, "421 4.7.0 %s too many commands, closing "
 		    "connection", w->hostname);
 		cl_bye(w, "too-many-commands");
@@ -92,15 +65,28 @@ next_command(struct wrap *w, char *line, size_t cap)
 	return 0;
 }
 
-static void
+void
 bad(struct wrap *w, const char *reply)
 {
 	cl_puts(w, reply);
-	if (++w->nerr >= w->max_errors) {
+	if (++w->s.nerr >= w->max_errors) {
 		cl_reply(w, "421 4.7.0 %s too many errors, closing "
 		    "connection", w->hostname);
 		cl_bye(w, "too-many-errors");
 	}
+}
+
+void
+blocked_now(struct wrap *w, const char *stage)
+{
+	char reply[SMTP_REPLY_MAX];
+
+	if (!session_blocked(&w->s, reply, sizeof(reply)))
+		return;
+	/* A block made during this session ends it (the dynamic screen). */
+	session_log(&w->s, stage, "dynamic", "block", reply, NULL);
+	cl_puts(w, reply);
+	cl_bye(w, "blocked");
 }
 
 static void
@@ -125,7 +111,7 @@ cmd_helo(struct wrap *w, const char *verb, const char *arg)
 {
 	size_t i;
 
-	if (*arg == '\0' || strlen(arg) >= sizeof(w->helo)) {
+	if (*arg == '\0' || strlen(arg) >= sizeof(w->s.cl.helo)) {
 		bad(w, "501 5.5.4 syntax: HELO hostname");
 		return;
 	}
@@ -135,18 +121,18 @@ cmd_helo(struct wrap *w, const char *verb, const char *arg)
 			return;
 		}
 	/* RFC 5321 section 4.1.4: HELO/EHLO resets the transaction. */
-	txn_reset(w);
-	strlcpy(w->helo, arg, sizeof(w->helo));
-	w->ehlo = verb[0] == 'E';
-	w->helo_done = 1;
+	session_txn_reset(&w->s);
+	strlcpy(w->s.cl.helo, arg, sizeof(w->s.cl.helo));
+	w->s.cl.ehlo = verb[0] == 'E';
+	w->s.cl.helo_done = 1;
 	if (srv_running(w))
 		srv_stop(w, 1);
-	if (run_stage(w, CHAIN_HELO, -1) != 0) {
-		w->helo_done = 0;
-		w->nrefused++;
+	if (run_stage(w, CHAIN_HELO, -1) != SESSION_GO) {
+		w->s.cl.helo_done = 0;
+		refuse_stage(w);
 		return;
 	}
-	if (w->ehlo)
+	if (w->s.cl.ehlo)
 		ehlo_reply(w);
 	else
 		cl_reply(w, "250 %s", w->hostname);
@@ -160,11 +146,11 @@ static void
 relay(struct wrap *w, char kind, const char *line, const char *addr)
 {
 	if (srv_queue(w, kind, line, addr) == -1) {
-		log_decision(w, kind == 'M' ? "mail" : "rcpt", "server",
+		session_log(&w->s, kind == 'M' ? "mail" : "rcpt", "server",
 		    "defer", NULL, "server unavailable");
 		cl_puts(w, "451 4.3.0 temporary failure (server unavailable)");
 		if (kind == 'M')
-			txn_reset(w);
+			session_txn_reset(&w->s);
 	}
 }
 
@@ -197,20 +183,21 @@ static void
 cmd_mail(struct wrap *w, const char *arg)
 {
 	char path[ADDR_PATH_MAX + 8], val[32];
-	char line[sizeof(((struct wrap *)0)->from) + 64];
+	char line[SESSION_ADDR_MAX + 64];
 	const char *params;
 	struct mailaddr a;
 	struct mgerr e;
 	long long size;
 
-	if (!w->helo_done) {
+	if (!w->s.cl.helo_done) {
 		bad(w, "503 5.5.1 send HELO or EHLO first");
 		return;
 	}
-	if (w->in_mail) {
+	if (w->s.tx.in_mail) {
 		bad(w, "503 5.5.1 nested MAIL command");
 		return;
 	}
+	blocked_now(w, "mail");
 	if (smtp_path_arg(arg, "FROM:", path, sizeof(path), &params) == -1 ||
 	    addr_parse(path, &a, &e) == -1) {
 		bad(w, "501 5.1.7 bad sender address syntax");
@@ -222,20 +209,20 @@ cmd_mail(struct wrap *w, const char *arg)
 		cl_reply(w, "552 5.3.4 message size exceeds fixed limit");
 		return;
 	}
-	w->in_mail = 1;
-	strlcpy(w->from, a.addr, sizeof(w->from));
-	w->thdr[0] = '\0';
-	if (run_stage(w, CHAIN_MAIL, -1) != 0) {
-		w->nrefused++;
-		txn_reset(w);
+	w->s.tx.in_mail = 1;
+	strlcpy(w->s.tx.from, a.addr, sizeof(w->s.tx.from));
+	w->s.tx.hdr[0] = '\0';
+	if (run_stage(w, CHAIN_MAIL, -1) != SESSION_GO) {
+		session_txn_reset(&w->s);
+		refuse_stage(w);
 		return;
 	}
 	/* The server starts here, so its extensions are known below. */
 	if (!srv_running(w) && srv_start(w) == -1) {
-		log_decision(w, "mail", "server", "defer", NULL,
+		session_log(&w->s, "mail", "server", "defer", NULL,
 		    "server unavailable");
 		cl_puts(w, "451 4.3.0 temporary failure (server unavailable)");
-		txn_reset(w);
+		session_txn_reset(&w->s);
 		return;
 	}
 	snprintf(line, sizeof(line), "MAIL FROM:<%s>", a.addr);
@@ -246,7 +233,7 @@ cmd_mail(struct wrap *w, const char *arg)
 static void
 cmd_rcpt(struct wrap *w, const char *arg)
 {
-	char path[ADDR_PATH_MAX + 8], line[sizeof(((struct wrap *)0)->from) + 16];
+	char path[ADDR_PATH_MAX + 8], line[SESSION_ADDR_MAX + 16];
 	const char *params;
 	struct mailaddr a;
 	struct mgerr e;
@@ -254,7 +241,7 @@ cmd_rcpt(struct wrap *w, const char *arg)
 	/* A step must see the transaction as the server left it. */
 	if (w->chain.n[CHAIN_RCPT] > 0)
 		srv_drain(w);
-	if (!w->in_mail) {
+	if (!w->s.tx.in_mail) {
 		bad(w, "503 5.5.1 need MAIL before RCPT");
 		return;
 	}
@@ -263,26 +250,26 @@ cmd_rcpt(struct wrap *w, const char *arg)
 		bad(w, "501 5.1.3 bad recipient address syntax");
 		return;
 	}
-	if (w->nrcpt + (long long)w->nrpend >= w->max_rcpt) {
+	if (w->s.tx.nrcpt + (long long)w->nrpend >= w->max_rcpt) {
 		/* RFC 5321 section 4.5.3.1.10. */
 		cl_puts(w, "452 4.5.3 too many recipients");
 		return;
 	}
-	strlcpy(w->rcpt, a.addr, sizeof(w->rcpt));
-	if (run_stage(w, CHAIN_RCPT, -1) != 0) {
-		w->nrefused++;
+	strlcpy(w->s.tx.rcpt, a.addr, sizeof(w->s.tx.rcpt));
+	if (run_stage(w, CHAIN_RCPT, -1) != SESSION_GO) {
+		refuse_stage(w);
 		return;
 	}
 	/* A step may have named another mailbox (mg-batv strips a tag). */
-	snprintf(line, sizeof(line), "RCPT TO:<%s>", w->rcpt);
-	relay(w, 'R', line, w->rcpt);
+	snprintf(line, sizeof(line), "RCPT TO:<%s>", w->s.tx.rcpt);
+	relay(w, 'R', line, w->s.tx.rcpt);
 }
 
 static void
 cmd_rset(struct wrap *w)
 {
-	txn_reset(w);
-	dyn_event(w, "rset");
+	session_txn_reset(&w->s);
+	session_event(&w->s, "rset");
 	if (srv_running(w) && srv_cmd(w, "RSET") / 100 != 2)
 		srv_stop(w, 0);
 	cl_puts(w, "250 2.0.0 ok");
@@ -302,8 +289,8 @@ cmd_starttls(struct wrap *w)
 	if (tls_start(w) == -1)
 		cl_bye(w, "tls-failed");
 	/* RFC 3207 section 4.2: forget what the client said before. */
-	txn_reset(w);
-	w->helo_done = 0;
+	session_txn_reset(&w->s);
+	w->s.cl.helo_done = 0;
 	srv_stop(w, 1);
 }
 
@@ -368,7 +355,7 @@ refused_session(struct wrap *w, const char *reply)
 			cl_reply(w, "250 %s", w->hostname);
 			continue;
 		}
-		log_decision(w, "connect", "refused", "reject", reply, verb);
+		session_log(&w->s, "connect", "refused", "reject", reply, verb);
 		cl_puts(w, reply);
 		if (reply[0] == '4' && reply[1] == '2' && reply[2] == '1')
 			cl_bye(w, "refused");
@@ -380,34 +367,37 @@ pregreet(struct wrap *w)
 {
 	if (w->greet_delay <= 0 || !cl_talks(w, w->greet_delay * 1000))
 		return;
-	log_decision(w, "connect", "pregreet", "reject",
+	session_log(&w->s, "connect", "pregreet", "reject",
 	    "554 5.5.1 talked before the greeting", NULL);
-	dyn_event(w, "pregreet");
+	session_event(&w->s, "pregreet");
 	cl_puts(w, "554 5.5.1 protocol error: talked before the greeting");
 	cl_bye(w, "pregreet");
 }
 
 int
-session(struct wrap *w)
+client_session(struct wrap *w)
 {
 	char line[SMTP_CMD_MAX + 1], verb[16], reply[SMTP_REPLY_MAX];
 	const char *arg;
 
 	smtp_rd_init(&w->crd, SMTP_CMD_MAX);
-	dyn_event(w, "connect");
-	if (dyn_blocked(w, reply, sizeof(reply))) {
-		log_decision(w, "connect", "dynamic", "block", reply, NULL);
+	session_event(&w->s, "connect");
+	if (session_blocked(&w->s, reply, sizeof(reply))) {
+		session_log(&w->s, "connect", "dynamic", "block", reply, NULL);
+		if (session_drops(reply, CHAIN_CONNECT)) {
+			cl_puts(w, reply);
+			cl_bye(w, "refused");
+		}
 		refused_session(w, reply);
 	}
 	pregreet(w);
 	if (w->smtps && tls_start(w) == -1)
 		cl_bye(w, "tls-failed");
-	if (run_stage(w, CHAIN_CONNECT, -1) != 0) {
-		/* run_stage queued the reply; answer with it throughout. */
-		strlcpy(reply, w->obuf, sizeof(reply));
-		reply[strcspn(reply, "\r\n")] = '\0';
-		w->olen = 0;
-		refused_session(w, reply);
+	if (run_stage(w, CHAIN_CONNECT, -1) != SESSION_GO) {
+		if (w->s.ans.what == SESSION_DROP)
+			refuse_stage(w);
+		/* Answer with the refusal throughout. */
+		refused_session(w, w->s.ans.reply);
 	}
 	cl_reply(w, "220 %s ESMTP", w->hostname);
 	for (;;) {

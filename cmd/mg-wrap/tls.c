@@ -74,19 +74,19 @@ tls_start(struct wrap *w)
 	rc = SSL_accept(ssl);
 	alarm(0);
 	if (rc != 1) {
-		log_error("TLS handshake with %s: %s", w->ip, ssl_err());
+		log_error("TLS handshake with %s: %s", w->s.cl.ip, ssl_err());
 		SSL_free(ssl);
 		return -1;
 	}
 	w->ssl = ssl;
-	snprintf(w->tls_info, sizeof(w->tls_info), "%s:%s",
+	snprintf(w->s.cl.tls, sizeof(w->s.cl.tls), "%s:%s",
 	    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 	{
 		struct logline l;
 
 		log_begin(&l);
 		log_kv(&l, "tls", "on");
-		log_kv(&l, "ip", w->ip);
+		log_kv(&l, "ip", w->s.cl.ip);
 		log_kv(&l, "protocol", SSL_get_version(ssl));
 		log_kv(&l, "cipher", SSL_get_cipher_name(ssl));
 		log_kvi(&l, "pid", (long long)getpid());

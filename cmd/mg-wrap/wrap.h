@@ -9,6 +9,7 @@
 #define MG_WRAP_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "authres.h"
@@ -19,9 +20,9 @@
 #include "dyn.h"
 #include "ip.h"
 #include "opt.h"
+#include "session.h"
 #include "smtp.h"
 
-#define WRAP_HDR_MAX	16384	/* header fields kept per scope */
 #define WRAP_PEND_MAX	32	/* commands sent ahead of their replies */
 
 /* A command relayed to the real server whose reply is still to come. */
@@ -49,6 +50,7 @@ struct wrap {
 	/* Acquired. */
 	struct chain	 chain;
 	struct stepenv env;		/* the base environment */
+	struct session_conf sc;
 	struct dyn_conf	 dyn;
 	struct dyn_rule	*rules;
 	void		*tls_ctx;	/* SSL_CTX */
@@ -56,13 +58,9 @@ struct wrap {
 	/* The client. */
 	int		 in, out;
 	void		*ssl;		/* SSL, once TLS is up */
-	char		 tls_info[96];
 	struct smtp_rd	 crd;
 	char		 obuf[8192];
 	size_t		 olen;
-	char		 ip[IP_STRLEN + 8];
-	struct ipaddr	 ipa;
-	int		 have_ip;
 
 	/* The real server. */
 	pid_t		 spid;
@@ -78,21 +76,10 @@ struct wrap {
 	int		 draining, dcode;
 	FILE		*spool;		/* the message, reused per session */
 
-	/* The session. */
-	char		 helo[256];
-	int		 ehlo, helo_done;
-	char		 auth_user[256];
-	char		 authres[2048];	/* MG_AUTHRES */
-	char		 shdr[WRAP_HDR_MAX];	/* connect, helo, auth */
-	int64_t		 start, deadline;
-	long long	 ncmd, nerr, nmsg, nrefused;
+	/* The session and its transaction (session.h). */
+	struct session	 s;
+	int64_t		 deadline;
 	const char	*end;		/* why the session ended */
-
-	/* The transaction. */
-	int		 in_mail;
-	char		 from[600], rcpt[600];
-	long long	 nrcpt;
-	char		 thdr[WRAP_HDR_MAX];	/* mail, rcpt, data */
 };
 
 /* main.c */
@@ -139,18 +126,23 @@ void	srv_drain(struct wrap *w);
 void	srv_ehlo_ext(struct wrap *w);
 
 /* steps.c */
-/* Runs a stage; 0 accepted, else the reply code sent to the client. */
-int	run_stage(struct wrap *w, enum chain_stage st, int spool);
-void	dyn_event(struct wrap *w, const char *event);
-/* 1 and reason filled when the client is blocked. */
-int	dyn_blocked(struct wrap *w, char *reply, size_t cap);
-int	setup_dyn(struct wrap *w, struct mgerr *e);
-void	log_decision(struct wrap *w, const char *stage, const char *step,
-	    const char *decision, const char *reply, const char *why);
+/*
+ * Runs a stage: SESSION_GO, or the refusal in w->s.ans, which the
+ * caller sends with refuse_stage.
+ */
+enum session_do run_stage(struct wrap *w, enum chain_stage st, int spool);
+/* Sends the stage's refusal; a drop ends the session. */
+void	refuse_stage(struct wrap *w);
 
 /* session.c */
-int	session(struct wrap *w);
-void	txn_reset(struct wrap *w);
+int	client_session(struct wrap *w);
+/*
+ * Ends the session with the block reply when the dynamic screen blocks
+ * the client now (checked at stage, such as "auth" or "mail").
+ */
+void	blocked_now(struct wrap *w, const char *stage);
+/* A command refused for its syntax or sequence: counts to --max-errors. */
+void	bad(struct wrap *w, const char *reply);
 
 /* data.c */
 void	cmd_data(struct wrap *w);
