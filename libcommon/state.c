@@ -699,3 +699,11 @@ state_path(const char *dir, const char *name, char *buf, size_t len,
 	}
 	return 0;
 }
+
+const char *
+state_default_dir(void)
+{
+	const char *dir = getenv("MG_STATEDIR");
+
+	return dir != NULL && *dir != '\0' ? dir : STATE_DIR_DEFAULT;
+}

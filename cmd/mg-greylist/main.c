@@ -73,9 +73,7 @@ set_defaults(struct grey *g)
 	if (gethostname(host, sizeof(host) - 1) == -1)
 		strlcpy(host, "localhost", sizeof(host));
 	g->hostname = host;
-	g->statedir = getenv("MG_STATEDIR");
-	if (g->statedir == NULL || *g->statedir == '\0')
-		g->statedir = "/var/lib/mailguard";
+	g->statedir = state_default_dir();
 	g->lock_timeout = 2000;
 	g->dns_timeout = 3000;
 	g->exempt_auth = g->exempt_relay = 1;

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "relay.h"
+#include "state.h"
 
 #define PROG "mg-relaycheck"
 #define DEFAULT_RCPTHOSTS "/var/qmail/control/rcpthosts"
@@ -89,9 +90,7 @@ set_defaults(struct relay *r)
 		strlcpy(host, "localhost", sizeof(host));
 	r->hostname = host;
 	r->lock_timeout = 2000;
-	r->statedir = getenv("MG_STATEDIR");
-	if (r->statedir == NULL || *r->statedir == '\0')
-		r->statedir = "/var/lib/mailguard";
+	r->statedir = state_default_dir();
 	r->local_file = DEFAULT_RCPTHOSTS;
 	r->auth_match = AUTH_MATCH_OFF;
 	r->record_unknown = 1;

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "num.h"
 #include "screen.h"
+#include "state.h"
 
 #define PROG "mg-screen"
 
@@ -118,9 +119,7 @@ set_defaults(struct screen *s)
 	s->hostname = host;
 	s->dns_timeout = 3000;
 	s->lock_timeout = 2000;
-	s->statedir = getenv("MG_STATEDIR");
-	if (s->statedir == NULL || *s->statedir == '\0')
-		s->statedir = "/var/lib/mailguard";
+	s->statedir = state_default_dir();
 	s->compile = 1;
 	s->exempt_auth = s->exempt_relay = 1;
 	s->ip_action = s->host_action = s->blacklist_action = ACT_REJECT;

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "spf.h"
+#include "state.h"
 
 #define PROG "mg-spf"
 
@@ -77,9 +78,7 @@ set_defaults(struct spf *s)
 	s->budget_ms = 20000;
 	s->cache = 1;
 	s->cache_max = 3600;
-	s->statedir = getenv("MG_STATEDIR");
-	if (s->statedir == NULL || *s->statedir == '\0')
-		s->statedir = "/var/lib/mailguard";
+	s->statedir = state_default_dir();
 	s->exempt_auth = s->exempt_relay = 1;
 	/* RFC 7208 section 8: only fail is a clear "no"; the rest mark. */
 	s->act[R_NONE] = s->act[R_NEUTRAL] = s->act[R_PASS] = ACT_HEADER;

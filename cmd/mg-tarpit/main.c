@@ -265,9 +265,7 @@ set_defaults(struct tarpit *t)
 	t->dyn_v6 = 64;
 	t->lock_timeout = 2000;
 	t->exempt_auth = t->exempt_relay = 1;
-	t->statedir = getenv("MG_STATEDIR");
-	if (t->statedir == NULL || *t->statedir == '\0')
-		t->statedir = "/var/lib/mailguard";
+	t->statedir = state_default_dir();
 }
 
 int

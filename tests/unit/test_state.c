@@ -100,6 +100,12 @@ test_path(void)
 	T_INT(state_path("/var/lib/mailguard", "dyn", buf, sizeof(buf), &e),
 	    0);
 	T_STR(buf, "/var/lib/mailguard/dyn.db");
+	setenv("MG_STATEDIR", "/srv/mg", 1);
+	T_STR(state_default_dir(), "/srv/mg");
+	setenv("MG_STATEDIR", "", 1);
+	T_STR(state_default_dir(), STATE_DIR_DEFAULT);
+	unsetenv("MG_STATEDIR");
+	T_STR(state_default_dir(), "/var/lib/mailguard");
 	T_INT(state_path("/x", "a/b", buf, sizeof(buf), &e), -1);
 	T_INT(state_path("/x", "", buf, sizeof(buf), &e), -1);
 	T_INT(state_path("/a/very/long/directory/name/indeed", "store", buf,
