@@ -124,7 +124,6 @@ extern const char *const spf_result_names[R_COUNT];
 SPF_dns_server_t *spfdns_new(struct spfdns *d);
 void	spfdns_reset(struct spfdns *d, int64_t budget_ms);
 void	spf_release(struct spf *s);
-int64_t	spfdns_now_ms(void);
 int	spfdns_fetch(struct spfdns *d, SPF_server_t *srv,
 	    SPF_response_t *resp, const char *domain, SPF_record_t **rec,
 	    char *why, size_t whylen);

@@ -14,19 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "spf.h"
-
-int64_t
-spfdns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 pending_clear(struct spfdns *d)
@@ -48,7 +39,7 @@ spfdns_reset(struct spfdns *d, int64_t budget_ms)
 	d->why[0] = '\0';
 	d->have_ttl = 0;
 	d->ttl = 0;
-	d->deadline = budget_ms > 0 ? spfdns_now_ms() + budget_ms : 0;
+	d->deadline = budget_ms > 0 ? clock_ms() + budget_ms : 0;
 }
 
 static void
@@ -122,7 +113,7 @@ budget(struct spfdns *d)
 {
 	if (d->stop != STOP_NONE)
 		return -1;
-	if (d->deadline != 0 && spfdns_now_ms() > d->deadline) {
+	if (d->deadline != 0 && clock_ms() > d->deadline) {
 		stop(d, STOP_TEMP, "time budget exceeded");
 		return -1;
 	}
