@@ -159,7 +159,7 @@ blacklisted(struct screen *s, const char *addr, char *canon, size_t len,
 void
 check_blacklist(struct screen *s, struct outcome *o)
 {
-	char canon[600], why[700], clean[LOG_FIELD_MAX + 1];
+	char canon[ADDR_BUF_MAX], why[700], clean[LOG_FIELD_MAX + 1];
 	size_t i;
 	int bad;
 

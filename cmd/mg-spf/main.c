@@ -155,7 +155,7 @@ run_spf(struct spf *s, struct outcome *o, struct authres *ar,
 {
 	struct spf_answer h, m;
 	const char *from = s->env.from, *helo = s->env.helo, *dom;
-	char sender[600];
+	char sender[ADDR_BUF_MAX];
 	int have_helo = helo != NULL && *helo != '\0';
 
 	memset(&h, 0, sizeof(h));

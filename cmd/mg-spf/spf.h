@@ -15,6 +15,7 @@
 
 #include <spf2/spf.h>
 
+#include "addr.h"
 #include "dns.h"
 #include "env.h"
 #include "hdr.h"
@@ -178,7 +179,7 @@ void	cache_put(struct spf *s, const char *key, const struct spf_answer *a);
 
 /* senderid.c */
 struct pra {
-	char	 addr[600];	/* the PRA, "local@domain" */
+	char	 addr[ADDR_BUF_MAX];	/* the PRA, "local@domain" */
 	char	 domain[256];
 	char	 field[64];	/* "resent-sender", "resent-from", ... */
 	char	 error[160];	/* why no PRA could be found, else "" */
