@@ -114,9 +114,6 @@ struct batv {
 	char		 status[64];	/* for the log line */
 };
 
-void	explain(const struct batv *b, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-
 /* check.c */
 /* 1 if the domain of addr is one this host signs and checks. */
 int	batv_domain(const struct batv *b, const char *domain);

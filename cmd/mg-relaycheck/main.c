@@ -3,7 +3,6 @@
  * POP-before-SMTP, per recipient.  See mg-relaycheck(1).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,18 +65,6 @@ usage(void)
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    R.spp ? "E" : "");
 	exit(R.spp ? 0 : EXIT_DEFER);
-}
-
-void
-explain(const struct relay *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!r->explain)
-		return;
-	va_start(ap, fmt);
-	log_vexplain(fmt, ap);
-	va_end(ap);
 }
 
 static void

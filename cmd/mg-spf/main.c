@@ -95,7 +95,8 @@ open_list(const struct spf *s, const char *path, struct list **l,
 	if (list_load(path, 1, l, e) == -1)
 		return -1;
 	if (*l != NULL)
-		spf_explain(s, "list %s: %zu entries", path, list_count(*l));
+		log_explain(s->explain, "list %s: %zu entries", path,
+		    list_count(*l));
 	return 0;
 }
 
@@ -228,7 +229,7 @@ cmd_check(struct spf *s)
 		log_error("%s", e.msg);
 		outcome_tempfail(&o, "configuration or input error");
 	} else if ((why = exempt(s)) != NULL)
-		spf_explain(s, "client is %s: not checked", why);
+		log_explain(s->explain, "client is %s: not checked", why);
 	else if (s->senderid) {
 		msg = senderid_run(s, &o, &ar, res, sizeof(res));
 	} else

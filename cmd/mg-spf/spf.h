@@ -170,8 +170,6 @@ void	spf_check(struct spf *s, enum spf_scope scope, const char *domain,
 	    const char *sender, struct spf_answer *a);
 void	spf_received(const struct spf *s, const struct spf_answer *a,
 	    char *buf, size_t len);
-void	spf_explain(const struct spf *s, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 
 /* cache.c */
 int	cache_get(struct spf *s, const char *key, struct spf_answer *a);

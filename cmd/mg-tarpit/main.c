@@ -174,9 +174,8 @@ dyn_dirty(struct tarpit *t, struct mgerr *e)
 			r = -1;
 		else if (n > 0) {
 			r = 1;
-			if (t->explain)
-				log_error("explain: %u recent %s events", n,
-				    t->dyn_events.v[i]);
+			log_explain(t->explain, "%u recent %s events", n,
+			    t->dyn_events.v[i]);
 		}
 	}
 	state_close(st);
