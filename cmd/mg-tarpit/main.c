@@ -4,7 +4,6 @@
  * print the delay (--print) for an adapter that waits without blocking.
  * See mg-tarpit(1).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "env.h"
 #include "list.h"
 #include "log.h"
+#include "num.h"
 #include "opt.h"
 #include "reply.h"
 #include "state.h"
@@ -77,43 +77,17 @@ usage(void)
 	exit(P.spp ? 0 : EXIT_DEFER);
 }
 
-/*
- * Parses a decimal "12", "2.5" or "0.125" (at most three decimals) into
- * thousandths, within [0, max].  0, or -1 and e set naming the option.
- */
+/* num_milli for the option name, its error prefixed with the option. */
 static int
 parse_milli(const char *name, const char *s, long long max, long long *out,
     struct mgerr *e)
 {
-	long long v = 0;
-	const char *p = s;
-	int dec = -1;
+	struct mgerr sub;
 
-	for (; *p != '\0'; p++) {
-		if (*p == '.' && dec == -1 && p != s) {
-			dec = 0;
-			continue;
-		}
-		if (!isdigit((unsigned char)*p) || dec == 3)
-			break;
-		v = v * 10 + (*p - '0');
-		if (dec >= 0)
-			dec++;
-		if (v > max * 1000)
-			break;
-	}
-	if (*p != '\0' || p == s || dec == 0) {
-		mgerr_set(e, "option --%s: %s: not a number of the form 2.5",
-		    name, s);
+	if (num_milli(s, max, out, &sub) == -1) {
+		mgerr_set(e, "option --%s: %s", name, sub.msg);
 		return -1;
 	}
-	for (dec = dec < 0 ? 0 : dec; dec < 3; dec++)
-		v *= 10;
-	if (v > max) {
-		mgerr_set(e, "option --%s: %s: too large", name, s);
-		return -1;
-	}
-	*out = v;
 	return 0;
 }
 
