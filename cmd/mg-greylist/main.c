@@ -99,9 +99,10 @@ acquire(struct grey *g, struct mgerr *e)
 	}
 	if (env_load(&g->env, e) == -1)
 		return -1;
-	if (list_load(g->client_wl, g->compile, &g->clients, e) == -1 ||
-	    list_load(g->sender_wl, g->compile, &g->senders, e) == -1 ||
-	    list_load(g->rcpt_wl, g->compile, &g->rcpts, e) == -1)
+	if (list_load(g->client_wl, g->compile, &g->clients, log_warn, e) ==
+	    -1 || list_load(g->sender_wl, g->compile, &g->senders, log_warn,
+	    e) == -1 || list_load(g->rcpt_wl, g->compile, &g->rcpts, log_warn,
+	    e) == -1)
 		return -1;
 	return 0;
 }

@@ -175,8 +175,8 @@ acquire(struct relay *r, struct mgerr *e)
 	if (r->shield_file != NULL && shield_load(&r->shields,
 	    r->shield_file, e) == -1)
 		return -1;
-	if (list_load(r->trusted_file, 0, &r->trusted, e) == -1 ||
-	    list_load(r->valid_file, 1, &r->valid, e) == -1)
+	if (list_load(r->trusted_file, 0, &r->trusted, log_warn, e) == -1 ||
+	    list_load(r->valid_file, 1, &r->valid, log_warn, e) == -1)
 		return -1;
 	r->is_trusted = r->trusted != NULL && r->env.have_ip &&
 	    list_match_ip(r->trusted, &r->env.ip, NULL);

@@ -121,7 +121,7 @@ static int
 open_list(struct screen *s, const char *path, struct list **l,
     struct mgerr *e)
 {
-	if (list_load(path, s->compile, l, e) == -1)
+	if (list_load(path, s->compile, l, log_warn, e) == -1)
 		return -1;
 	if (*l != NULL)
 		log_explain(s->explain, "list %s: %zu entries%s", path,

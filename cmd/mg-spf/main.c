@@ -92,7 +92,7 @@ static int
 open_list(const struct spf *s, const char *path, struct list **l,
     struct mgerr *e)
 {
-	if (list_load(path, 1, l, e) == -1)
+	if (list_load(path, 1, l, log_warn, e) == -1)
 		return -1;
 	if (*l != NULL)
 		log_explain(s->explain, "list %s: %zu entries", path,

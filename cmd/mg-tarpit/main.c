@@ -169,7 +169,7 @@ exempt(struct tarpit *t, struct mgerr *e)
 		return "relayclient";
 	if (t->whitelist == NULL)
 		return NULL;
-	if (list_load(t->whitelist, 1, &l, e) == -1)
+	if (list_load(t->whitelist, 1, &l, log_warn, e) == -1)
 		return "";
 	if ((t->env.have_ip && list_match_ip(l, &t->env.ip, NULL)) ||
 	    (t->env.host != NULL && list_match_host(l, t->env.host, NULL)))
