@@ -1,7 +1,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -508,22 +507,6 @@ test_corrupt(void)
 	rmdir(mgc);
 }
 
-static int
-count_dir(const char *d)
-{
-	DIR *dp;
-	struct dirent *de;
-	int n = 0;
-
-	if ((dp = opendir(d)) == NULL)
-		return -1;
-	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dp);
-	return n;
-}
-
 static void
 test_readonly(void)
 {
@@ -549,7 +532,7 @@ test_readonly(void)
 		T_STR(ipv(l, "192.0.2.9"), "deny");
 		list_close(l);
 	}
-	T_INT(count_dir(ro), geteuid() == 0 ? 2 : 1);	/* no temp file left */
+	T_INT(t_count_dir(ro), geteuid() == 0 ? 2 : 1);	/* no temp file left */
 	T_INT(list_compile(rpath, &e), -1);
 	T_OK(strstr(e.msg, "cannot write ") != NULL);
 	chmod(ro, 0755);
