@@ -40,7 +40,7 @@ struct prvs {
 	int		keynum;		/* K */
 	int		day;		/* DDD */
 	char		hash[7];	/* SSSSSS as written, NUL-terminated */
-	char		plain[ADDR_BUF_MAX];	/* local@domain without the tag */
+	char		plain[ADDR_BUF_MAX]; /* local@domain, no tag */
 };
 
 /* Day number of t: days since the epoch, modulo 1000 (as Exim counts). */
