@@ -654,6 +654,8 @@ cleanup(void)
 static char load_warning[256];
 static int load_warnings;
 
+static void load_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 load_warn(const char *fmt, ...)
 {
