@@ -16,14 +16,6 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* main.c's, which the target leaves out for its main(). */
-void
-explain(const struct batv *b, const char *fmt, ...)
-{
-	(void)b;
-	(void)fmt;
-}
-
 static void
 check_ring(const struct keyring *r)
 {

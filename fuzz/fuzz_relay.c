@@ -18,14 +18,6 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* main.c's, which the target leaves out for its main(). */
-void
-explain(const struct relay *r, const char *fmt, ...)
-{
-	(void)r;
-	(void)fmt;
-}
-
 static void
 relay_free(struct relay *r)
 {

@@ -24,6 +24,15 @@
 #define ADDR_DOMAIN_MAX	255
 /* RFC 5321 section 4.5.3.1.3: at most 256 octets in a path, "<" ">" too. */
 #define ADDR_PATH_MAX	256
+/*
+ * Size of a buffer that holds one address, canonical or as the client
+ * sent it.  The canonical form needs at most 387 bytes: a local part of
+ * ADDR_LOCAL_MAX octets re-quoted with every octet escaped (2 + 2 * 64),
+ * "@", a domain of ADDR_DOMAIN_MAX octets and the NUL.  The rest is room
+ * for an address over those limits that a program copies only to name
+ * it in a reply or log line.
+ */
+#define ADDR_BUF_MAX	600
 
 struct mailaddr {
 	char	local[65 * 4];	/* local part, unquoted, escapes resolved */
@@ -33,9 +42,9 @@ struct mailaddr {
 	int	quoted;		/* 1 if the local part was a quoted-string */
 	int	literal;	/* 1 if the domain is an address literal */
 	int	route;		/* 1 if a source route @a,@b: was dropped */
-	char	addr[600];	/* canonical "local@domain", the local part
-				   re-quoted only if it needs quotes; "local"
-				   alone when there is no domain; "" for <> */
+	/* canonical "local@domain", the local part re-quoted only if it
+	   needs quotes; "local" alone when there is no domain; "" for <> */
+	char	addr[ADDR_BUF_MAX];
 };
 
 /*

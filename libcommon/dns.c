@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
 
+#include "clock.h"
 #include "dns.h"
 #include "dns_udp.h"
 #include "dns_zone.h"
@@ -297,16 +297,6 @@ dns_free(struct dns *d)
  * Server mode.
  */
 
-static long
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /*
  * 1 when the answer a carries q's one question: the name compared
  * without regard to case, the type and the class (RFC 5452 section 9.1).
@@ -335,20 +325,20 @@ static enum dns_status
 net_send(const struct dns *d, struct dns_server *s, ldns_pkt *q,
     ldns_pkt **a, char *why, size_t len)
 {
-	struct timespec t0;
+	int64_t t0;
 	ldns_status ls;
 	int tcp = ldns_resolver_usevc(s->res);
 
 	*a = NULL;
 	/* ldns marks a server that failed once as dead for good. */
 	ldns_resolver_set_nameserver_rtt(s->res, 0, LDNS_RESOLV_RTT_MIN);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_ms();
 	ls = ldns_resolver_send_pkt(a, s->res, q);
 	if (ls != LDNS_STATUS_OK || *a == NULL) {
 		if (*a != NULL)
 			ldns_pkt_free(*a);
 		*a = NULL;
-		if (elapsed_ms(&t0) >= (long)d->timeout_ms) {
+		if (clock_ms() - t0 >= d->timeout_ms) {
 			snprintf(why, len, "timeout after %u ms from %s%s",
 			    d->timeout_ms, s->label, tcp ? " over TCP" : "");
 			return DNS_TIMEOUT;

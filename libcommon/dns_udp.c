@@ -9,20 +9,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dns_udp.h"
-
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
 
 /* RFC 5452 section 9.1: only an answer from the address asked counts. */
 static int
@@ -115,14 +105,14 @@ await(int fd, const struct sockaddr_storage *sa, const uint8_t *q,
 {
 	struct sockaddr_storage from;
 	struct pollfd pfd;
-	struct timespec t0;
+	int64_t t0;
 	socklen_t flen;
 	ssize_t n;
 	long left;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_ms();
 	for (;;) {
-		if ((left = (long)timeout_ms - ms_since(&t0)) <= 0)
+		if ((left = (long)(timeout_ms - (clock_ms() - t0))) <= 0)
 			return 0;
 		pfd.fd = fd;
 		pfd.events = POLLIN;

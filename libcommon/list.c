@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "list_impl.h"
-#include "log.h"
 #include "pat.h"
 
 #define RACY_SEC	2	/* coarser than any file system's mtime clock */
@@ -412,17 +411,18 @@ list_compile(const char *path, struct mgerr *e)
 }
 
 int
-list_load(const char *path, int compile, struct list **l, struct mgerr *e)
+list_load(const char *path, int compile, struct list **l, list_warn_fn *warn,
+    struct mgerr *e)
 {
-	char warn[256] = "";
+	char msg[256] = "";
 
 	*l = NULL;
 	if (path == NULL)
 		return 0;
-	if ((*l = list_open(path, compile, warn, sizeof(warn), e)) == NULL)
+	if ((*l = list_open(path, compile, msg, sizeof(msg), e)) == NULL)
 		return -1;
-	if (warn[0] != '\0')
-		log_warn("%s", warn);
+	if (msg[0] != '\0' && warn != NULL)
+		warn("%s", msg);
 	return 0;
 }
 

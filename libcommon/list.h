@@ -114,12 +114,17 @@ struct list;	/* opaque; an mmapped .mgc or the same image in memory */
 struct list	*list_open(const char *path, int compile, char *warn,
 		    size_t warnlen, struct mgerr *e);
 /*
+ * Takes list_load's warning, one line such as "cannot write PATH.mgc:
+ * reason" with the format "%s"; log_warn fits.
+ */
+typedef void	 list_warn_fn(const char *fmt, ...);
+/*
  * list_open for a program's list option: a NULL path opens nothing (*l
- * NULL); a warning from the compiler is logged (log_warn), not fatal.
- * 0, or -1 and e set.
+ * NULL); a warning from the compiler is not fatal and goes to warn (if
+ * not NULL) for the caller to report.  0, or -1 and e set.
  */
 int		 list_load(const char *path, int compile, struct list **l,
-		    struct mgerr *e);
+		    list_warn_fn *warn, struct mgerr *e);
 /* Parses PATH and writes PATH.mgc unconditionally (`mg-screen compile'
  * from cron).  Returns the number of entries, or -1 and sets e. */
 long		 list_compile(const char *path, struct mgerr *e);

@@ -120,9 +120,15 @@ vlog(const char *what, const char *fmt, va_list ap)
 }
 
 void
-log_vexplain(const char *fmt, va_list ap)
+log_explain(int on, const char *fmt, ...)
 {
+	va_list ap;
+
+	if (!on)
+		return;
+	va_start(ap, fmt);
 	vlog("explain: ", fmt, ap);
+	va_end(ap);
 }
 
 void

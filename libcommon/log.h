@@ -10,7 +10,6 @@
 #ifndef MG_LOG_H
 #define MG_LOG_H
 
-#include <stdarg.h>
 #include <stddef.h>
 
 /* Longest piece of client text kept in a log line or header. */
@@ -45,11 +44,12 @@ void	log_kvi(struct logline *l, const char *key, long long val);
 void	log_end(struct logline *l);
 
 /*
- * "prog: explain: message" on stderr: one line of the --explain trace,
- * which every program's explain() forwards here when the option is on.
+ * One line of the --explain trace, "prog: explain: message" on stderr,
+ * written only when on is not 0 (a program passes its --explain flag),
+ * so no call site tests the flag itself.
  */
-void	log_vexplain(const char *fmt, va_list ap)
-	    __attribute__((format(printf, 1, 0)));
+void	log_explain(int on, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 /* "prog: message" and "prog: warning: message" on stderr. */
 void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

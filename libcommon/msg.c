@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "msg.h"
+#include "spool.h"
 
 struct fld {
 	size_t	name, namelen, raw, rawlen, value;
@@ -502,17 +503,12 @@ write_all(int fd, const char *p, size_t n, struct mgerr *e)
 static int
 open_spool(struct msg *m, struct mgerr *e)
 {
-	char path[1024];
-	const char *dir = getenv("TMPDIR");
+	struct mgerr se;
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	snprintf(path, sizeof(path), "%s/mg-msg.XXXXXX", dir);
-	if ((m->spoolfd = mkstemp(path)) == -1) {
-		mgerr_temp(e, "spool message in %s: %s", dir, strerror(errno));
+	if ((m->spoolfd = spool_fd("mg-msg", &se)) == -1) {
+		mgerr_temp(e, "spool message in %s", se.msg);
 		return -1;
 	}
-	unlink(path);
 	return 0;
 }
 

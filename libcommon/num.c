@@ -43,6 +43,41 @@ num_parse(const char *s, long long min, long long max, long long *out,
 	return 0;
 }
 
+int
+num_milli(const char *s, long long max, long long *out, struct mgerr *e)
+{
+	const char *digits = "0123456789", *dot;
+	char whole[24];
+	long long v, frac = 0;
+	size_t n, places = 0, i;
+
+	if (s == NULL)
+		s = "";
+	if ((dot = strchr(s, '.')) != NULL)
+		places = strlen(dot + 1);
+	n = dot != NULL ? (size_t)(dot - s) : strlen(s);
+	if (n == 0 || strspn(s, digits) != n || (dot != NULL &&
+	    (places == 0 || places > 3 || strspn(dot + 1, digits) != places))) {
+		mgerr_set(e, "%s: not a number of the form 2.5", s);
+		return -1;
+	}
+	for (i = 0; i < 3; i++)
+		frac = frac * 10 + (i < places ? dot[1 + i] - '0' : 0);
+	/* The whole part goes through the bounded parser above. */
+	if (n < sizeof(whole)) {
+		memcpy(whole, s, n);
+		whole[n] = '\0';
+	}
+	if (n >= sizeof(whole) ||
+	    num_parse(whole, 0, max / 1000, &v, NULL) == -1 ||
+	    (v = v * 1000 + frac) > max) {
+		mgerr_set(e, "%s: too large", s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 static int64_t
 unit_seconds(char c)
 {

@@ -14,6 +14,13 @@
 int	num_parse(const char *s, long long min, long long max, long long *out,
 	    struct mgerr *e);
 /*
+ * Parses a decimal with at most three places, "12", "2.5" or "0.125",
+ * into thousandths ("2.5" gives 2500) in [0, max].  0, or -1 and e set:
+ * "S: not a number of the form 2.5" or "S: too large".
+ */
+int	num_milli(const char *s, long long max, long long *out,
+	    struct mgerr *e);
+/*
  * Parses a duration: a number followed by an optional unit, s (the
  * default), m, h, d or w, such as "90", "5m", "35d".  Result in seconds,
  * in [min, max].  0, or -1 and e set.

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "clock.h"
 #include "state.h"
 
 /* Value header: magic, version, updated, expires (little-endian). */
@@ -47,15 +48,6 @@ struct keylist {
 	datum		*v;
 	size_t		 n, cap;
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Reports the GDBM error ge after the operation `what'.  Errors of the
@@ -121,7 +113,7 @@ lock_wait(struct state *st, short type, int64_t deadline, unsigned tmo,
 			    strerror(errno));
 			return -1;
 		}
-		left = deadline - mono_ms();
+		left = deadline - clock_ms();
 		if (left <= 0) {
 			mgerr_temp(e, "%s: locked by another process for %u ms",
 			    st->path, tmo);
@@ -310,7 +302,7 @@ state_open(const char *path, int mode, unsigned timeout_ms, struct mgerr *e)
 	int64_t deadline;
 	int r;
 
-	deadline = mono_ms() + timeout_ms;
+	deadline = clock_ms() + timeout_ms;
 	if (mode != STATE_RDONLY && mode != STATE_RDWR) {
 		mgerr_set(e, "%s: bad open mode %d", path, mode);
 		return NULL;
@@ -698,4 +690,12 @@ state_path(const char *dir, const char *name, char *buf, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+const char *
+state_default_dir(void)
+{
+	const char *dir = getenv("MG_STATEDIR");
+
+	return dir != NULL && *dir != '\0' ? dir : STATE_DIR_DEFAULT;
 }

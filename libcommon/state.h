@@ -105,4 +105,13 @@ long		 state_expire(struct state *st, int64_t now, struct mgerr *e);
 int		 state_path(const char *dir, const char *name, char *buf,
 		    size_t len, struct mgerr *e);
 
+/* Where the state files live when --statedir is not given. */
+#define STATE_DIR_DEFAULT	"/var/lib/mailguard"
+/*
+ * The default for --statedir: $MG_STATEDIR when it is set and not empty,
+ * else STATE_DIR_DEFAULT.  The string belongs to the environment or is
+ * static; never NULL.
+ */
+const char	*state_default_dir(void);
+
 #endif

@@ -40,7 +40,7 @@ struct prvs {
 	int		keynum;		/* K */
 	int		day;		/* DDD */
 	char		hash[7];	/* SSSSSS as written, NUL-terminated */
-	char		plain[600];	/* local@domain without the tag */
+	char		plain[ADDR_BUF_MAX]; /* local@domain, no tag */
 };
 
 /* Day number of t: days since the epoch, modulo 1000 (as Exim counts). */
@@ -113,9 +113,6 @@ struct batv {
 	struct keyring	 ring;
 	char		 status[64];	/* for the log line */
 };
-
-void	explain(const struct batv *b, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 
 /* check.c */
 /* 1 if the domain of addr is one this host signs and checks. */

@@ -12,6 +12,7 @@
 
 #include "batv.h"
 #include "ip.h"
+#include "log.h"
 #include "pat.h"
 
 int
@@ -118,7 +119,8 @@ batv_verify(const struct batv *b, const struct prvs *p)
 		lower_domain(p->plain, low, sizeof(low));
 		if (strcmp(low, p->plain) == 0 || !mac_matches(k, p, low))
 			return "bad signature";
-		explain(b, "tag matches with the domain in lower case");
+		log_explain(b->explain,
+		    "tag matches with the domain in lower case");
 	}
 	/* Days from today to the tag's expiry day, modulo 1000. */
 	d = (p->day - prvs_day(b->now) + PRVS_DAYS) % PRVS_DAYS;
@@ -126,8 +128,8 @@ batv_verify(const struct batv *b, const struct prvs *p)
 	 * a wider window would only widen the replay window. */
 	if (d <= life)
 		return NULL;
-	explain(b, "tag expires in %d days, more than the lifetime of %d",
-	    d, life);
+	log_explain(b->explain,
+	    "tag expires in %d days, more than the lifetime of %d", d, life);
 	return "expired";
 }
 
@@ -162,11 +164,11 @@ judge(const struct batv *b, const struct mailaddr *a, const struct prvs *p)
 	const char *why;
 
 	if (!batv_domain(b, a->domain)) {
-		explain(b, "%s: not a BATV domain", a->domain);
+		log_explain(b->explain, "%s: not a BATV domain", a->domain);
 		return NULL;
 	}
 	if (client_exempt(b, &why)) {
-		explain(b, "client is %s: bounce passes", why);
+		log_explain(b->explain, "client is %s: bounce passes", why);
 		return NULL;
 	}
 	if (p->form == PRVS_NONE)
@@ -208,9 +210,9 @@ batv_check(struct batv *b, struct outcome *o, char *plain, size_t plainlen)
 			}
 			why = bounce ? judge(b, &a, &p) : NULL;
 		}
-		explain(b, "recipient %s: %s%s%s", r, p.form != PRVS_NONE ?
-		    "tagged" : "untagged", why ? ", fails: " : "",
-		    why ? why : "");
+		log_explain(b->explain, "recipient %s: %s%s%s", r,
+		    p.form != PRVS_NONE ? "tagged" : "untagged",
+		    why ? ", fails: " : "", why ? why : "");
 		if (why == NULL)
 			continue;
 		snprintf(b->status, sizeof(b->status), "%s%s",
@@ -237,7 +239,7 @@ batv_sign(const struct batv *b, const char *addr, char *out, size_t outlen,
 	strlcpy(out, addr, outlen);
 	if (addr_parse(addr, &a, e) == -1 || a.null || a.quoted ||
 	    a.literal || !batv_domain(b, a.domain) || prvs_parse(a.addr, &p)) {
-		explain(b, "%s: left unsigned", addr);
+		log_explain(b->explain, "%s: left unsigned", addr);
 		return 0;
 	}
 	day = prvs_day(b->now + (time_t)b->lifetime);

@@ -3,7 +3,6 @@
  * the prvs scheme): sign envelope senders, strip tags, and refuse
  * bounces to addresses this host never signed.  See mg-batv(1).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,18 +50,6 @@ usage(void)
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    B.spp ? "E" : "");
 	exit(B.spp ? 0 : EXIT_DEFER);
-}
-
-void
-explain(const struct batv *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!b->explain)
-		return;
-	va_start(ap, fmt);
-	log_vexplain(fmt, ap);
-	va_end(ap);
 }
 
 static void

@@ -113,7 +113,7 @@ q_start(void *srv, int type, unsigned char *query, unsigned char *buf,
 
 	if (dns_query(v->dns, (char *)query, type, &res, &e) == -1 ||
 	    dns_temporary(res.status)) {
-		explain(v, "dkim: key %s: %s", (char *)query,
+		log_explain(v->explain, "dkim: key %s: %s", (char *)query,
 		    dns_status_str(res.status));
 		dns_result_free(&res);
 		return DKIM_DNS_ERROR;
@@ -123,7 +123,7 @@ q_start(void *srv, int type, unsigned char *query, unsigned char *buf,
 		return DKIM_DNS_ERROR;
 	}
 	r->len = wire_reply((char *)query, type, &res, buf, buflen);
-	explain(v, "dkim: key %s: %s", (char *)query,
+	log_explain(v->explain, "dkim: key %s: %s", (char *)query,
 	    dns_status_str(res.status));
 	dns_result_free(&res);
 	*qh = r;

@@ -3,7 +3,6 @@
  * (RFC 4870) signature of a message and say so in Authentication-Results
  * (RFC 8601).  See mg-dkim-verify(1).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,18 +54,6 @@ usage(void)
 }
 
 void
-explain(const struct verify *v, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!v->explain)
-		return;
-	va_start(ap, fmt);
-	log_vexplain(fmt, ap);
-	va_end(ap);
-}
-
-void
 verify_note(struct verify *v, const char *method, const char *result,
     const char *reason, enum vclass c, const char *d, const char *s,
     const char *a, const char *b)
@@ -76,8 +63,8 @@ verify_note(struct verify *v, const char *method, const char *result,
 	v->nfail += c == V_FAIL;
 	v->nnokey += c == V_NOKEY;
 	v->ntemp += c == V_TEMP;
-	explain(v, "%s: %s d=%s s=%s%s%s", method, result, d ? d : "",
-	    s ? s : "", reason ? ": " : "", reason ? reason : "");
+	log_explain(v->explain, "%s: %s d=%s s=%s%s%s", method, result,
+	    d ? d : "", s ? s : "", reason ? ": " : "", reason ? reason : "");
 	if (d == NULL || *d == '\0')
 		authres_add(&v->ar, method, result, reason, NULL);
 	else if (a != NULL)
@@ -121,8 +108,8 @@ dk_note(struct verify *v, const struct dk_result *r)
 	v->nfail += c == V_FAIL;
 	v->nnokey += c == V_NOKEY;
 	v->ntemp += c == V_TEMP;
-	explain(v, "domainkeys: %s d=%s s=%s%s%s", r->result, r->domain,
-	    r->selector, *r->reason ? ": " : "", r->reason);
+	log_explain(v->explain, "domainkeys: %s d=%s s=%s%s%s", r->result,
+	    r->domain, r->selector, *r->reason ? ": " : "", r->reason);
 	/* The IANA registry gives domainkeys header.d, header.from and
 	 * header.sender only (RFC 8601 section 2.7.1 and RFC 7601 A.5). */
 	authres_add(&v->ar, "domainkeys", r->result,

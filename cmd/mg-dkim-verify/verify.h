@@ -33,8 +33,6 @@ struct verify {
 void	verify_note(struct verify *v, const char *method, const char *result,
 	    const char *reason, enum vclass c, const char *d, const char *s,
 	    const char *a, const char *b);
-void	explain(const struct verify *v, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 
 /* The DKIM side, on libopendkim (dkim.c). */
 struct dkimv;

@@ -6,7 +6,6 @@
  * lock, and the decision is taken again there, so two processes racing
  * on one triplet never lose a pass.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +32,6 @@ struct verdict {
 	int64_t		 delayed;
 	const char	*why;
 };
-
-void
-explain(const struct grey *g, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!g->explain)
-		return;
-	va_start(ap, fmt);
-	log_vexplain(fmt, ap);
-	va_end(ap);
-}
 
 /* Records are renewed when a day (or a tenth of the lifetime) is gone. */
 static int
@@ -75,8 +62,8 @@ count_net(struct grey *g, struct state *st, const struct job *j,
 		n.passes++;
 	if (n.listed == 0 && n.passes >= (uint32_t)g->auto_whitelist) {
 		n.listed = g->now;
-		explain(g, "network %s whitelisted after %u passes", j->net,
-		    n.passes);
+		log_explain(g->explain,
+		    "network %s whitelisted after %u passes", j->net, n.passes);
 	}
 	return nrec_put(st, j->net, g->now, g->now + g->lifetime, &n, e);
 }
@@ -146,7 +133,8 @@ decide(struct grey *g, struct state *st, const struct job *j, int w,
 		return first_try(g, st, j, w, v, e);
 	if (t.passed == 0 && g->now < t.first) {
 		/* The clock went back: start again rather than pass early. */
-		explain(g, "first attempt lies in the future: clock went back");
+		log_explain(g->explain,
+		    "first attempt lies in the future: clock went back");
 		return first_try(g, st, j, w, v, e);
 	}
 	if (t.passed == 0 && g->now - t.first < g->delay) {
@@ -230,7 +218,8 @@ name_listed(struct grey *g)
 			for (k = 0; k < fwd.n && !hit; k++)
 				hit = ip_cmp(&fwd.addrs[k], &g->env.ip) == 0;
 		if (hit)
-			explain(g, "client name %s is whitelisted", ptr.names[i]);
+			log_explain(g->explain, "client name %s is whitelisted",
+			    ptr.names[i]);
 		dns_result_free(&fwd);
 	}
 	dns_result_free(&ptr);
@@ -266,8 +255,8 @@ sender_listed(struct grey *g)
 		return 0;
 	if (grey_spf_passed(g, a.domain))
 		return 1;
-	explain(g, "sender %s is whitelisted, but SPF did not pass for %s: "
-	    "not trusted", a.addr, a.domain);
+	log_explain(g->explain, "sender %s is whitelisted, but SPF did not "
+	    "pass for %s: not trusted", a.addr, a.domain);
 	return 0;
 }
 
@@ -329,11 +318,11 @@ check_one(struct grey *g, size_t i, struct outcome *o, struct mgerr *e)
 	if ((why = listed(g, rcpt)) != NULL) {
 		v.pass = 1;
 		v.why = why;
-		explain(g, "%s: greylisting skipped", why);
+		log_explain(g->explain, "%s: greylisting skipped", why);
 	} else {
 		j.klen = envelope_key(g, i, j.key, sizeof(j.key), j.net,
 		    sizeof(j.net));
-		explain(g, "key \"%s\"", j.key);
+		log_explain(g->explain, "key \"%s\"", j.key);
 		if (decide_stored(g, &j, &v, name_listed, e) == -1)
 			return -1;
 	}
@@ -382,7 +371,8 @@ cmd_check(struct grey *g)
 
 	outcome_init(&o);
 	if (!g->enable) {
-		explain(g, "greylisting is not enabled (enable yes)");
+		log_explain(g->explain,
+		    "greylisting is not enabled (enable yes)");
 	} else if (check_all(g, &o, &e) == -1) {
 		log_error("%s", e.msg);
 		outcome_free(&o);

@@ -105,8 +105,6 @@ struct state *grey_open(const struct grey *g, int mode, struct mgerr *e);
 
 /* check.c */
 int	cmd_check(struct grey *g);
-void	explain(const struct grey *g, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 
 /* admin.c */
 int	cmd_list(struct grey *g, int argc, char **argv);

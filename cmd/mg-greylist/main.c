@@ -73,9 +73,7 @@ set_defaults(struct grey *g)
 	if (gethostname(host, sizeof(host) - 1) == -1)
 		strlcpy(host, "localhost", sizeof(host));
 	g->hostname = host;
-	g->statedir = getenv("MG_STATEDIR");
-	if (g->statedir == NULL || *g->statedir == '\0')
-		g->statedir = "/var/lib/mailguard";
+	g->statedir = state_default_dir();
 	g->lock_timeout = 2000;
 	g->dns_timeout = 3000;
 	g->exempt_auth = g->exempt_relay = 1;
@@ -101,9 +99,10 @@ acquire(struct grey *g, struct mgerr *e)
 	}
 	if (env_load(&g->env, e) == -1)
 		return -1;
-	if (list_load(g->client_wl, g->compile, &g->clients, e) == -1 ||
-	    list_load(g->sender_wl, g->compile, &g->senders, e) == -1 ||
-	    list_load(g->rcpt_wl, g->compile, &g->rcpts, e) == -1)
+	if (list_load(g->client_wl, g->compile, &g->clients, log_warn, e) ==
+	    -1 || list_load(g->sender_wl, g->compile, &g->senders, log_warn,
+	    e) == -1 || list_load(g->rcpt_wl, g->compile, &g->rcpts, log_warn,
+	    e) == -1)
 		return -1;
 	return 0;
 }

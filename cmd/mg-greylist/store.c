@@ -10,47 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "greylist.h"
 
 #define TREC_LEN	24
 #define NREC_LEN	12
-
-static void
-put64(unsigned char *p, int64_t v)
-{
-	uint64_t u = (uint64_t)v;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(u >> (8 * i));
-}
-
-static int64_t
-get64(const unsigned char *p)
-{
-	uint64_t u = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		u |= (uint64_t)p[i] << (8 * i);
-	return (int64_t)u;
-}
-
-static void
-put32(unsigned char *p, uint32_t u)
-{
-	int i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (unsigned char)(u >> (8 * i));
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
 
 int
 trec_decode(const struct state_rec *rec, struct trec *t)
@@ -59,8 +23,8 @@ trec_decode(const struct state_rec *rec, struct trec *t)
 
 	if (rec->len != TREC_LEN)
 		return -1;
-	t->first = get64(p);
-	t->passed = get64(p + 8);
+	t->first = (int64_t)get64(p);
+	t->passed = (int64_t)get64(p + 8);
 	t->count = get32(p + 16);
 	t->blocked = get32(p + 20);
 	return 0;
@@ -74,7 +38,7 @@ nrec_decode(const struct state_rec *rec, struct nrec *n)
 	if (rec->len != NREC_LEN)
 		return -1;
 	n->passes = get32(p);
-	n->listed = get64(p + 4);
+	n->listed = (int64_t)get64(p + 4);
 	return 0;
 }
 
@@ -106,8 +70,8 @@ trec_put(struct state *st, const char *key, size_t klen, int64_t now,
 	unsigned char buf[TREC_LEN];
 	struct state_rec rec;
 
-	put64(buf, t->first);
-	put64(buf + 8, t->passed);
+	put64(buf, (uint64_t)t->first);
+	put64(buf + 8, (uint64_t)t->passed);
 	put32(buf + 16, t->count);
 	put32(buf + 20, t->blocked);
 	rec.updated = now;
@@ -148,7 +112,7 @@ nrec_put(struct state *st, const char *net, int64_t now, int64_t expires,
 
 	snprintf(key, sizeof(key), "n %s", net);
 	put32(buf, n->passes);
-	put64(buf + 4, n->listed);
+	put64(buf + 4, (uint64_t)n->listed);
 	rec.updated = now;
 	rec.expires = expires;
 	rec.data = buf;

@@ -3,7 +3,6 @@
  * POP-before-SMTP, per recipient.  See mg-relaycheck(1).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "authres.h"
 #include "log.h"
 #include "relay.h"
+#include "state.h"
 
 #define PROG "mg-relaycheck"
 #define DEFAULT_RCPTHOSTS "/var/qmail/control/rcpthosts"
@@ -68,18 +68,6 @@ usage(void)
 	exit(R.spp ? 0 : EXIT_DEFER);
 }
 
-void
-explain(const struct relay *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!r->explain)
-		return;
-	va_start(ap, fmt);
-	log_vexplain(fmt, ap);
-	va_end(ap);
-}
-
 static void
 set_defaults(struct relay *r)
 {
@@ -90,9 +78,7 @@ set_defaults(struct relay *r)
 		strlcpy(host, "localhost", sizeof(host));
 	r->hostname = host;
 	r->lock_timeout = 2000;
-	r->statedir = getenv("MG_STATEDIR");
-	if (r->statedir == NULL || *r->statedir == '\0')
-		r->statedir = "/var/lib/mailguard";
+	r->statedir = state_default_dir();
 	r->local_file = DEFAULT_RCPTHOSTS;
 	r->auth_match = AUTH_MATCH_OFF;
 	r->record_unknown = 1;
@@ -190,8 +176,8 @@ acquire(struct relay *r, struct mgerr *e)
 	if (r->shield_file != NULL && shield_load(&r->shields,
 	    r->shield_file, e) == -1)
 		return -1;
-	if (list_load(r->trusted_file, 0, &r->trusted, e) == -1 ||
-	    list_load(r->valid_file, 1, &r->valid, e) == -1)
+	if (list_load(r->trusted_file, 0, &r->trusted, log_warn, e) == -1 ||
+	    list_load(r->valid_file, 1, &r->valid, log_warn, e) == -1)
 		return -1;
 	r->is_trusted = r->trusted != NULL && r->env.have_ip &&
 	    list_match_ip(r->trusted, &r->env.ip, NULL);

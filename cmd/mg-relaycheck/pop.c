@@ -56,8 +56,8 @@ pop_lookup(struct relay *r, struct mgerr *e)
 		return -1;
 	r->pop_ok = rc == 1 && r->now - rec.updated <= r->pop_age &&
 	    rec.updated <= r->now + 60;
-	explain(r, "pop-before-smtp: %s %s", key, r->pop_ok ? "recorded" :
-	    rc == 1 ? "recorded too long ago" : "not recorded");
+	log_explain(r->explain, "pop-before-smtp: %s %s", key, r->pop_ok ?
+	    "recorded" : rc == 1 ? "recorded too long ago" : "not recorded");
 	return r->pop_ok;
 }
 

@@ -100,10 +100,6 @@ struct relay {
 	int		 from_ok;
 };
 
-/* Writes "mg-relaycheck: explain: ..." when --explain is on. */
-void	explain(const struct relay *r, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-
 /* domains.c: the list files.  Each load returns 0, or -1 and e set
  * ("FILE:LINE: reason"). */
 int	domset_load(struct domset *d, const char *path, struct mgerr *e);

@@ -117,7 +117,8 @@ need_auth(struct relay *r, struct outcome *o, const char *reason,
 static int
 exempt(const struct relay *r, const char *why)
 {
-	explain(r, "shield: %s is exempt: %s", r->from.domain, why);
+	log_explain(r->explain, "shield: %s is exempt: %s", r->from.domain,
+	    why);
 	return 1;
 }
 
@@ -157,8 +158,8 @@ check_shield(struct relay *r, int rcpt_local, struct outcome *o,
 	if (ranges == NULL)
 		return 0;
 	if (r->env.have_ip && cidrtab_match(ranges, &r->env.ip)) {
-		explain(r, "shield: %s is in a range of %s", r->env.ip_text,
-		    r->from.domain);
+		log_explain(r->explain, "shield: %s is in a range of %s",
+		    r->env.ip_text, r->from.domain);
 		return 0;
 	}
 	if ((ex = shield_exempt(r, rcpt_local, e)) != 0)
@@ -269,7 +270,7 @@ check_known(struct relay *r, const struct mailaddr *a, struct outcome *o)
 	if (r->valid == NULL || strcasecmp(a->local, "postmaster") == 0)
 		return;
 	if (list_match_addr(r->valid, a->addr, NULL)) {
-		explain(r, "recipient %s is listed", a->addr);
+		log_explain(r->explain, "recipient %s is listed", a->addr);
 		return;
 	}
 	decide(r, "unknown-rcpt");
@@ -297,8 +298,9 @@ check_rcpt(struct relay *r, const char *raw, struct outcome *o,
 		if ((allowed = relay_allowed(r, e)) == -1)
 			return -1;
 		if (allowed) {
-			explain(r, "no local domains, but the client may "
-			    "relay: %s", r->why_relay);
+			log_explain(r->explain,
+			    "no local domains, but the client may relay: %s",
+			    r->why_relay);
 			return 0;
 		}
 		decide(r, "no-local-domains");
@@ -313,8 +315,8 @@ check_rcpt(struct relay *r, const char *raw, struct outcome *o,
 		    "cannot parse recipient address");
 		return 0;
 	}
-	explain(r, "recipient %s: %s%s", a.addr, k == RCPT_LOCAL ? "local" :
-	    "not local, ", why);
+	log_explain(r->explain, "recipient %s: %s%s", a.addr,
+	    k == RCPT_LOCAL ? "local" : "not local, ", why);
 	if (k == RCPT_REMOTE) {
 		if ((allowed = relay_allowed(r, e)) == -1)
 			return -1;
@@ -324,7 +326,7 @@ check_rcpt(struct relay *r, const char *raw, struct outcome *o,
 			    "relaying denied (%s)", why);
 			return 0;
 		}
-		explain(r, "client may relay: %s", r->why_relay);
+		log_explain(r->explain, "client may relay: %s", r->why_relay);
 	}
 	if (check_sender(r, k == RCPT_LOCAL, o, e) == -1)
 		return -1;

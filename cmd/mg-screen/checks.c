@@ -33,7 +33,7 @@ check_trusted(struct screen *s, struct mgerr *e)
 		return 0;
 	ip_format(&s->env.ip, ipbuf, sizeof(ipbuf));
 	if (list_match_ip(s->trusted, &s->env.ip, &value)) {
-		explain(s, "trusted: %s is listed", ipbuf);
+		log_explain(s->explain, "trusted: %s is listed", ipbuf);
 		return 1;
 	}
 	if (s->dns == NULL)
@@ -41,8 +41,8 @@ check_trusted(struct screen *s, struct mgerr *e)
 	rdns_lookup(s);
 	if (s->fcrdns[0] != '\0' &&
 	    list_match_host(s->trusted, s->fcrdns, &value)) {
-		explain(s, "trusted: %s (forward-confirmed) is listed",
-		    s->fcrdns);
+		log_explain(s->explain,
+		    "trusted: %s (forward-confirmed) is listed", s->fcrdns);
 		return 1;
 	}
 	return 0;
@@ -77,12 +77,12 @@ check_ip(struct screen *s, struct outcome *o)
 	ip_format(&s->env.ip, ipbuf, sizeof(ipbuf));
 	if (s->ipl != NULL && list_match_ip(s->ipl, &s->env.ip, &value)) {
 		allow = is_allow(value);
-		explain(s, "ip screen: %s matches a %s rule", ipbuf,
-		    allow ? "allow" : "deny");
+		log_explain(s->explain, "ip screen: %s matches a %s rule",
+		    ipbuf, allow ? "allow" : "deny");
 	} else {
 		allow = !s->ip_deny;
-		explain(s, "ip screen: %s is unlisted, default %s", ipbuf,
-		    allow ? "allow" : "deny");
+		log_explain(s->explain, "ip screen: %s is unlisted, default %s",
+		    ipbuf, allow ? "allow" : "deny");
 	}
 	if (allow)
 		return;
@@ -99,8 +99,8 @@ host_denied(struct screen *s, const char *what, const char *name)
 	if (name == NULL || *name == '\0' ||
 	    !list_match_host(s->hostl, name, &value))
 		return 0;
-	explain(s, "host screen: %s %s matches a %s rule", what, name,
-	    is_allow(value) ? "allow" : "deny");
+	log_explain(s->explain, "host screen: %s %s matches a %s rule", what,
+	    name, is_allow(value) ? "allow" : "deny");
 	return !is_allow(value);
 }
 
@@ -143,14 +143,15 @@ blacklisted(struct screen *s, const char *addr, char *canon, size_t len,
 	*bad = 0;
 	if (addr_parse(addr, &a, &e) == -1) {
 		strlcpy(canon, addr, len);
-		explain(s, "blacklist: <%s> does not parse: %s", canon, e.msg);
+		log_explain(s->explain, "blacklist: <%s> does not parse: %s",
+		    canon, e.msg);
 		*bad = 1;
 		return 1;
 	}
 	strlcpy(canon, a.addr, len);
 	if (!list_match_addr(s->blacklist, canon, &value))
 		return 0;
-	explain(s, "blacklist: <%s> matches a %s entry", canon,
+	log_explain(s->explain, "blacklist: <%s> matches a %s entry", canon,
 	    is_allow(value) ? "allow" : "deny");
 	return !is_allow(value);
 }
@@ -159,7 +160,7 @@ blacklisted(struct screen *s, const char *addr, char *canon, size_t len,
 void
 check_blacklist(struct screen *s, struct outcome *o)
 {
-	char canon[600], why[700], clean[LOG_FIELD_MAX + 1];
+	char canon[ADDR_BUF_MAX], why[700], clean[LOG_FIELD_MAX + 1];
 	size_t i;
 	int bad;
 

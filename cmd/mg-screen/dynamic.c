@@ -88,7 +88,7 @@ check_dynamic(struct screen *s, struct outcome *o, struct mgerr *e)
 		    b.net, left, b.reason);
 		fail_check(s, o, s->dyn_action, "dynamic", why);
 	} else
-		explain(s, "dynamic screen: not blocked");
+		log_explain(s->explain, "dynamic screen: not blocked");
 	return 0;
 }
 

@@ -4,7 +4,6 @@
  * See mg-screen(1).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "log.h"
 #include "num.h"
 #include "screen.h"
+#include "state.h"
 
 #define PROG "mg-screen"
 
@@ -76,18 +76,6 @@ usage(void)
 }
 
 void
-explain(const struct screen *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!s->explain)
-		return;
-	va_start(ap, fmt);
-	log_vexplain(fmt, ap);
-	va_end(ap);
-}
-
-void
 mark(struct screen *s, const char *check, const char *why)
 {
 	char item[300];
@@ -101,7 +89,8 @@ void
 fail_check(struct screen *s, struct outcome *o, int act, const char *check,
     const char *why)
 {
-	explain(s, "%s: fail, action %s: %s", check, action_name(act), why);
+	log_explain(s->explain, "%s: fail, action %s: %s", check,
+	    action_name(act), why);
 	if (act == ACT_HEADER)
 		mark(s, check, why);
 	else
@@ -119,9 +108,7 @@ set_defaults(struct screen *s)
 	s->hostname = host;
 	s->dns_timeout = 3000;
 	s->lock_timeout = 2000;
-	s->statedir = getenv("MG_STATEDIR");
-	if (s->statedir == NULL || *s->statedir == '\0')
-		s->statedir = "/var/lib/mailguard";
+	s->statedir = state_default_dir();
 	s->compile = 1;
 	s->exempt_auth = s->exempt_relay = 1;
 	s->ip_action = s->host_action = s->blacklist_action = ACT_REJECT;
@@ -135,11 +122,11 @@ static int
 open_list(struct screen *s, const char *path, struct list **l,
     struct mgerr *e)
 {
-	if (list_load(path, s->compile, l, e) == -1)
+	if (list_load(path, s->compile, l, log_warn, e) == -1)
 		return -1;
 	if (*l != NULL)
-		explain(s, "list %s: %zu entries%s", path, list_count(*l),
-	    list_is_compiled(*l) ? ", compiled" : "");
+		log_explain(s->explain, "list %s: %zu entries%s", path,
+		    list_count(*l), list_is_compiled(*l) ? ", compiled" : "");
 	return 0;
 }
 
@@ -207,13 +194,14 @@ run_checks(struct screen *s, struct outcome *o, struct mgerr *e)
 	const char *why;
 
 	if (!s->env.have_ip && !exempt(s, &why) && ip_checks_enabled(s)) {
-		explain(s, "no client address: the address checks cannot pass");
+		log_explain(s->explain,
+		    "no client address: the address checks cannot pass");
 		outcome_tempfail(o,
 		    "no client address: give --ip or set TCPREMOTEIP");
 		return;
 	}
 	if (s->env.have_ip && check_trusted(s, e)) {
-		explain(s, "trusted client: every screen passes");
+		log_explain(s->explain, "trusted client: every screen passes");
 		return;
 	}
 	if (!exempt(s, &why)) {
@@ -231,7 +219,7 @@ run_checks(struct screen *s, struct outcome *o, struct mgerr *e)
 		check_helo(s, o);
 		check_sender_domain(s, o);
 	} else
-		explain(s, "client is %s: screens skipped", why);
+		log_explain(s->explain, "client is %s: screens skipped", why);
 	check_blacklist(s, o);
 }
 

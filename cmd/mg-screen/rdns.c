@@ -56,14 +56,14 @@ rdns_lookup(struct screen *s)
 	ip_format(&s->env.ip, ipbuf, sizeof(ipbuf));
 	dns_ptr(s->dns, &s->env.ip, &ptr, &e);
 	s->ptr_status = ptr.status;
-	explain(s, "PTR %s: %s, %zu names", ipbuf, dns_status_str(ptr.status),
-	    ptr.n);
+	log_explain(s->explain, "PTR %s: %s, %zu names", ipbuf,
+	    dns_status_str(ptr.status), ptr.n);
 	if (ptr.status == DNS_OK && ptr.n > 0)
 		strlcpy(s->ptr_name, ptr.names[0], sizeof(s->ptr_name));
 	for (i = 0; ptr.status == DNS_OK && i < ptr.n && i < PTR_MAX_NAMES;
 	    i++) {
 		dns_addrs(s->dns, ptr.names[i], &fwd, &e);
-		explain(s, "forward %s: %s%s", ptr.names[i],
+		log_explain(s->explain, "forward %s: %s%s", ptr.names[i],
 		    dns_status_str(fwd.status),
 		    ip_in(&s->env.ip, &fwd) ? ", matches" : "");
 		if (fwd.status == DNS_OK && ip_in(&s->env.ip, &fwd)) {
@@ -91,7 +91,7 @@ static void
 temp_fail(struct screen *s, struct outcome *o, int act, const char *check,
     const char *why)
 {
-	explain(s, "%s: temporary DNS failure: %s", check, why);
+	log_explain(s->explain, "%s: temporary DNS failure: %s", check, why);
 	if (act == ACT_HEADER)
 		mark(s, check, "temporary DNS failure");
 	else if (act != ACT_OFF)
@@ -222,7 +222,7 @@ helo_dns(struct screen *s, struct outcome *o, const char *h, char *clean)
 	char why[300];
 
 	dns_addrs(s->dns, h, &r, &e);
-	explain(s, "HELO %s: %s, %zu addresses", clean,
+	log_explain(s->explain, "HELO %s: %s, %zu addresses", clean,
 	    dns_status_str(r.status), r.n);
 	if (dns_temporary(r.status)) {
 		temp_fail(s, o, s->helo_resolves != ACT_OFF ?
@@ -307,7 +307,7 @@ check_sender_domain(struct screen *s, struct outcome *o)
 	if (addr_parse(s->env.from, &a, &e) == -1) {
 		snprintf(why, sizeof(why), "sender address <%s> is not valid",
 		    log_sanitize(clean, sizeof(clean), s->env.from));
-		explain(s, "sender-domain: %s", e.msg);
+		log_explain(s->explain, "sender-domain: %s", e.msg);
 		fail_check(s, o, s->sender_domain, "sender-domain", why);
 		return;
 	}
@@ -315,14 +315,15 @@ check_sender_domain(struct screen *s, struct outcome *o)
 		return;
 	log_sanitize(clean, sizeof(clean), a.domain);
 	dns_query(s->dns, a.domain, 15, &r, &e);
-	explain(s, "MX %s: %s, %zu records", clean, dns_status_str(r.status),
-	    r.n);
+	log_explain(s->explain, "MX %s: %s, %zu records", clean,
+	    dns_status_str(r.status), r.n);
 	if (r.status == DNS_OK)
 		ok = !(r.n == 1 && r.mx[0].host[0] == '\0');
 	else if (r.status == DNS_NODATA) {
 		dns_result_free(&r);
 		dns_addrs(s->dns, a.domain, &r, &e);
-		explain(s, "A/AAAA %s: %s", clean, dns_status_str(r.status));
+		log_explain(s->explain, "A/AAAA %s: %s", clean,
+		    dns_status_str(r.status));
 		ok = r.status == DNS_OK;
 	}
 	if (dns_temporary(r.status))
@@ -331,7 +332,7 @@ check_sender_domain(struct screen *s, struct outcome *o)
 		snprintf(why, sizeof(why), "sender domain %s %s", clean,
 		    r.status == DNS_NXDOMAIN ? "does not exist" :
 		    "accepts no mail");
-		explain(s, "sender-domain: fail, action %s: %s",
+		log_explain(s->explain, "sender-domain: fail, action %s: %s",
 		    action_name(s->sender_domain), why);
 		if (s->sender_domain == ACT_HEADER)
 			mark(s, "sender-domain", why);

@@ -61,9 +61,6 @@ struct screen {
 	char		 marks[1024];	/* failures kept by ACT_HEADER */
 };
 
-/* Writes "mg-screen: explain: ..." when --explain is on. */
-void	explain(const struct screen *s, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 /* Notes a failed check whose action is ACT_HEADER, for X-Mailguard-Screen. */
 void	mark(struct screen *s, const char *check, const char *why);
 /* Applies act for a failed check: refuse, or mark when act is header. */

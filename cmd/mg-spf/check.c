@@ -3,7 +3,6 @@
  * with the record fetched and checked here and every query through the
  * layer in spfdns.c.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +19,6 @@ const char *const spf_result_names[R_COUNT] = {
 
 /* --spp, for the reply written when libspf2 gives up (below). */
 static int spp_mode;
-
-void
-spf_explain(const struct spf *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!s->explain)
-		return;
-	va_start(ap, fmt);
-	log_vexplain(fmt, ap);
-	va_end(ap);
-}
 
 /*
  * libspf2 calls this for a failed assertion and must not return.  The
@@ -259,7 +246,7 @@ spf_check(struct spf *s, enum spf_scope scope, const char *domain,
 	if (a->domain[0] != '\0' && a->domain[strlen(a->domain) - 1] == '.')
 		a->domain[strlen(a->domain) - 1] = '\0';
 	if (domain_check(domain) == -1) {
-		spf_explain(s, "%s %s: not a valid domain: none",
+		log_explain(s->explain, "%s %s: not a valid domain: none",
 		    a->identity, domain);
 		a->result = R_NONE;
 		snprintf(a->problem, sizeof(a->problem), "malformed domain");
@@ -269,7 +256,7 @@ spf_check(struct spf *s, enum spf_scope scope, const char *domain,
 	    s->env.ip_text, a->domain, sender ? sender : "",
 	    s->env.helo ? s->env.helo : "");
 	if (s->cache && cache_get(s, key, a) == 1) {
-		spf_explain(s, "%s %s: %s from the cache", a->identity,
+		log_explain(s->explain, "%s %s: %s from the cache", a->identity,
 		    a->domain, spf_result_names[a->result]);
 		return;
 	}
@@ -285,10 +272,10 @@ spf_check(struct spf *s, enum spf_scope scope, const char *domain,
 		SPF_request_free(req);
 	a->ttl = s->layer.ttl;
 	a->have_ttl = s->layer.have_ttl;
-	spf_explain(s, "%s %s: %s%s%s (%d DNS-querying terms, %d void)",
-	    a->identity, a->domain, spf_result_names[a->result],
-	    a->problem[0] ? ": " : "", a->problem, s->layer.terms,
-	    s->layer.voids);
+	log_explain(s->explain,
+	    "%s %s: %s%s%s (%d DNS-querying terms, %d void)", a->identity,
+	    a->domain, spf_result_names[a->result], a->problem[0] ? ": " : "",
+	    a->problem, s->layer.terms, s->layer.voids);
 	if (s->cache && a->result != R_TEMPERROR)
 		cache_put(s, key, a);
 }

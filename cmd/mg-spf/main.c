@@ -13,6 +13,7 @@
 #include "authres.h"
 #include "log.h"
 #include "spf.h"
+#include "state.h"
 
 #define PROG "mg-spf"
 
@@ -78,9 +79,7 @@ set_defaults(struct spf *s)
 	s->budget_ms = 20000;
 	s->cache = 1;
 	s->cache_max = 3600;
-	s->statedir = getenv("MG_STATEDIR");
-	if (s->statedir == NULL || *s->statedir == '\0')
-		s->statedir = "/var/lib/mailguard";
+	s->statedir = state_default_dir();
 	s->exempt_auth = s->exempt_relay = 1;
 	/* RFC 7208 section 8: only fail is a clear "no"; the rest mark. */
 	s->act[R_NONE] = s->act[R_NEUTRAL] = s->act[R_PASS] = ACT_HEADER;
@@ -94,10 +93,11 @@ static int
 open_list(const struct spf *s, const char *path, struct list **l,
     struct mgerr *e)
 {
-	if (list_load(path, 1, l, e) == -1)
+	if (list_load(path, 1, l, log_warn, e) == -1)
 		return -1;
 	if (*l != NULL)
-		spf_explain(s, "list %s: %zu entries", path, list_count(*l));
+		log_explain(s->explain, "list %s: %zu entries", path,
+		    list_count(*l));
 	return 0;
 }
 
@@ -157,7 +157,7 @@ run_spf(struct spf *s, struct outcome *o, struct authres *ar,
 {
 	struct spf_answer h, m;
 	const char *from = s->env.from, *helo = s->env.helo, *dom;
-	char sender[600];
+	char sender[ADDR_BUF_MAX];
 	int have_helo = helo != NULL && *helo != '\0';
 
 	memset(&h, 0, sizeof(h));
@@ -230,7 +230,7 @@ cmd_check(struct spf *s)
 		log_error("%s", e.msg);
 		outcome_tempfail(&o, "configuration or input error");
 	} else if ((why = exempt(s)) != NULL)
-		spf_explain(s, "client is %s: not checked", why);
+		log_explain(s->explain, "client is %s: not checked", why);
 	else if (s->senderid) {
 		msg = senderid_run(s, &o, &ar, res, sizeof(res));
 	} else

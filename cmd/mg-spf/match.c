@@ -230,18 +230,17 @@ walk(struct spf *s, SPF_request_t *req, const char *domain, int depth,
 			(void)walk(s, req, target->name, depth + 1, NULL, 0);
 			req->cur_dom = m->name;
 		}
-		if (s->explain)
-			spf_explain(s, "term %s: %s: %s%s%s", m->name, term,
-			    reason == SPF_REASON_MECH ? "match" :
-			    result == SPF_RESULT_TEMPERROR ? "stopped" :
-			    result == SPF_RESULT_PERMERROR ? "error" :
-			    "no match", reason == SPF_REASON_MECH ||
-			    result == SPF_RESULT_TEMPERROR ||
-			    result == SPF_RESULT_PERMERROR ? ", " : "",
-			    reason == SPF_REASON_MECH ||
-			    result == SPF_RESULT_TEMPERROR ||
-			    result == SPF_RESULT_PERMERROR ?
-			    SPF_strresult(result) : "");
+		log_explain(s->explain, "term %s: %s: %s%s%s", m->name, term,
+		    reason == SPF_REASON_MECH ? "match" :
+		    result == SPF_RESULT_TEMPERROR ? "stopped" :
+		    result == SPF_RESULT_PERMERROR ? "error" :
+		    "no match", reason == SPF_REASON_MECH ||
+		    result == SPF_RESULT_TEMPERROR ||
+		    result == SPF_RESULT_PERMERROR ? ", " : "",
+		    reason == SPF_REASON_MECH ||
+		    result == SPF_RESULT_TEMPERROR ||
+		    result == SPF_RESULT_PERMERROR ?
+		    SPF_strresult(result) : "");
 		if (result == SPF_RESULT_TEMPERROR ||
 		    result == SPF_RESULT_PERMERROR) {
 			rc = -1;

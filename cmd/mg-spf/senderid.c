@@ -351,10 +351,10 @@ senderid_run(struct spf *s, struct outcome *o, struct authres *ar,
 		a.result = R_PERMERROR;
 		strlcpy(a.domain, "the message", sizeof(a.domain));
 		strlcpy(a.problem, p.error, sizeof(a.problem));
-		spf_explain(s, "pra: %s", p.error);
+		log_explain(s->explain, "pra: %s", p.error);
 		authres_add(ar, "sender-id", "permerror", p.error, NULL);
 	} else {
-		spf_explain(s, "pra: %s from %s", p.addr, p.field);
+		log_explain(s->explain, "pra: %s from %s", p.addr, p.field);
 		spf_check(s, SCOPE_PRA, p.domain, p.addr, &a);
 		snprintf(prop, sizeof(prop), "header.%s", p.field);
 		authres_add(ar, "sender-id", spf_result_names[a.result], NULL,

@@ -15,6 +15,7 @@
 
 #include <spf2/spf.h>
 
+#include "addr.h"
 #include "dns.h"
 #include "env.h"
 #include "authres.h"
@@ -125,7 +126,6 @@ extern const char *const spf_result_names[R_COUNT];
 SPF_dns_server_t *spfdns_new(struct spfdns *d);
 void	spfdns_reset(struct spfdns *d, int64_t budget_ms);
 void	spf_release(struct spf *s);
-int64_t	spfdns_now_ms(void);
 int	spfdns_fetch(struct spfdns *d, SPF_server_t *srv,
 	    SPF_response_t *resp, const char *domain, SPF_record_t **rec,
 	    char *why, size_t whylen);
@@ -171,8 +171,6 @@ void	spf_check(struct spf *s, enum spf_scope scope, const char *domain,
 	    const char *sender, struct spf_answer *a);
 void	spf_received(const struct spf *s, const struct spf_answer *a,
 	    char *buf, size_t len);
-void	spf_explain(const struct spf *s, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 
 /* cache.c */
 int	cache_get(struct spf *s, const char *key, struct spf_answer *a);
@@ -180,7 +178,7 @@ void	cache_put(struct spf *s, const char *key, const struct spf_answer *a);
 
 /* senderid.c */
 struct pra {
-	char	 addr[600];	/* the PRA, "local@domain" */
+	char	 addr[ADDR_BUF_MAX];	/* the PRA, "local@domain" */
 	char	 domain[256];
 	char	 field[64];	/* "resent-sender", "resent-from", ... */
 	char	 error[160];	/* why no PRA could be found, else "" */

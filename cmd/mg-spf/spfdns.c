@@ -14,19 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "spf.h"
-
-int64_t
-spfdns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 pending_clear(struct spfdns *d)
@@ -48,7 +39,7 @@ spfdns_reset(struct spfdns *d, int64_t budget_ms)
 	d->why[0] = '\0';
 	d->have_ttl = 0;
 	d->ttl = 0;
-	d->deadline = budget_ms > 0 ? spfdns_now_ms() + budget_ms : 0;
+	d->deadline = budget_ms > 0 ? clock_ms() + budget_ms : 0;
 }
 
 static void
@@ -58,8 +49,7 @@ stop(struct spfdns *d, enum spfdns_stop how, const char *why)
 		return;
 	d->stop = how;
 	strlcpy(d->why, why, sizeof(d->why));
-	if (d->explain)
-		log_error("explain: stop: %s", why);
+	log_explain(d->explain, "stop: %s", why);
 }
 
 /* 1 if name came in the last MX or PTR answer (and forgets it). */
@@ -122,7 +112,7 @@ budget(struct spfdns *d)
 {
 	if (d->stop != STOP_NONE)
 		return -1;
-	if (d->deadline != 0 && spfdns_now_ms() > d->deadline) {
+	if (d->deadline != 0 && clock_ms() > d->deadline) {
 		stop(d, STOP_TEMP, "time budget exceeded");
 		return -1;
 	}
@@ -295,9 +285,8 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type ns_type,
 		return answer(srv, domain, type, TRY_AGAIN);
 	c0 |= strip_cidr0(domain, name, sizeof(name));
 	ask(d, name, type, &res);
-	if (d->explain)
-		log_error("explain: dns %s %s: %s, %zu record(s)", name,
-		    type_name(type), dns_status_str(res.status), res.n);
+	log_explain(d->explain, "dns %s %s: %s, %zu record(s)", name,
+	    type_name(type), dns_status_str(res.status), res.n);
 	if (!dns_temporary(res.status))
 		note_ttl(d, res.ttl);
 	/* Section 5.5: an error on a PTR name's address skips the name. */
@@ -435,9 +424,8 @@ spfdns_fetch(struct spfdns *d, SPF_server_t *srv, SPF_response_t *resp,
 	memset(&res, 0, sizeof(res));
 	d->queries++;
 	dns_query(d->dns, domain, ns_t_txt, &res, &e);
-	if (d->explain)
-		log_error("explain: dns %s TXT: %s, %zu record(s)", domain,
-		    dns_status_str(res.status), res.n);
+	log_explain(d->explain, "dns %s TXT: %s, %zu record(s)", domain,
+	    dns_status_str(res.status), res.n);
 	if (dns_temporary(res.status)) {
 		snprintf(why, whylen, "DNS %s for %s", dns_status_str(
 		    res.status), domain);
@@ -455,9 +443,7 @@ spfdns_fetch(struct spfdns *d, SPF_server_t *srv, SPF_response_t *resp,
 	else {
 		/* libspf2 compiles only "v=spf1"; the terms are the same. */
 		snprintf(text, sizeof(text), "v=spf1%s", res.txt[idx] + skip);
-		if (d->explain)
-			log_error("explain: record %s: %s", domain,
-			    res.txt[idx]);
+		log_explain(d->explain, "record %s: %s", domain, res.txt[idx]);
 		if (res.txtlen[idx] >= sizeof(text) - 8) {
 			snprintf(why, whylen, "record at %s too long", domain);
 			rc = 3;
@@ -500,8 +486,8 @@ layer_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
 	if (budget(d) == -1 || count_term(d, req->cur_dom) == -1)
 		return SPF_E_DNS_ERROR;
 	rc = spfdns_fetch(d, srv, resp, req->cur_dom, rec, why, sizeof(why));
-	if (rc != 0 && d->explain)
-		log_error("explain: %s", why);
+	if (rc != 0)
+		log_explain(d->explain, "%s", why);
 	return spfdns_errcode(rc);
 }
 
@@ -650,10 +636,8 @@ layer_get_exp(SPF_server_t *srv, const char *domain, char **bufp,
 
 	if (d->stop == STOP_NONE && d->req != NULL && !d->replay) {
 		ask(d, domain, ns_t_txt, &res);
-		if (d->explain)
-			log_error("explain: dns %s TXT (exp): %s, %zu "
-			    "record(s)", domain, dns_status_str(res.status),
-			    res.n);
+		log_explain(d->explain, "dns %s TXT (exp): %s, %zu record(s)",
+		    domain, dns_status_str(res.status), res.n);
 		if (res.status == DNS_OK && res.n == 1 &&
 		    strlen(res.txt[0]) == res.txtlen[0]) {
 			t = res.txt[0];

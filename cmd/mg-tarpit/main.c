@@ -4,7 +4,6 @@
  * print the delay (--print) for an adapter that waits without blocking.
  * See mg-tarpit(1).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "env.h"
 #include "list.h"
 #include "log.h"
+#include "num.h"
 #include "opt.h"
 #include "outcome.h"
 #include "state.h"
@@ -77,43 +77,17 @@ usage(void)
 	exit(P.spp ? 0 : EXIT_DEFER);
 }
 
-/*
- * Parses a decimal "12", "2.5" or "0.125" (at most three decimals) into
- * thousandths, within [0, max].  0, or -1 and e set naming the option.
- */
+/* num_milli for the option name, its error prefixed with the option. */
 static int
 parse_milli(const char *name, const char *s, long long max, long long *out,
     struct mgerr *e)
 {
-	long long v = 0;
-	const char *p = s;
-	int dec = -1;
+	struct mgerr sub;
 
-	for (; *p != '\0'; p++) {
-		if (*p == '.' && dec == -1 && p != s) {
-			dec = 0;
-			continue;
-		}
-		if (!isdigit((unsigned char)*p) || dec == 3)
-			break;
-		v = v * 10 + (*p - '0');
-		if (dec >= 0)
-			dec++;
-		if (v > max * 1000)
-			break;
-	}
-	if (*p != '\0' || p == s || dec == 0) {
-		mgerr_set(e, "option --%s: %s: not a number of the form 2.5",
-		    name, s);
+	if (num_milli(s, max, out, &sub) == -1) {
+		mgerr_set(e, "option --%s: %s", name, sub.msg);
 		return -1;
 	}
-	for (dec = dec < 0 ? 0 : dec; dec < 3; dec++)
-		v *= 10;
-	if (v > max) {
-		mgerr_set(e, "option --%s: %s: too large", name, s);
-		return -1;
-	}
-	*out = v;
 	return 0;
 }
 
@@ -174,9 +148,8 @@ dyn_dirty(struct tarpit *t, struct mgerr *e)
 			r = -1;
 		else if (n > 0) {
 			r = 1;
-			if (t->explain)
-				log_error("explain: %u recent %s events", n,
-				    t->dyn_events.v[i]);
+			log_explain(t->explain, "%u recent %s events", n,
+			    t->dyn_events.v[i]);
 		}
 	}
 	state_close(st);
@@ -196,7 +169,7 @@ exempt(struct tarpit *t, struct mgerr *e)
 		return "relayclient";
 	if (t->whitelist == NULL)
 		return NULL;
-	if (list_load(t->whitelist, 1, &l, e) == -1)
+	if (list_load(t->whitelist, 1, &l, log_warn, e) == -1)
 		return "";
 	if ((t->env.have_ip && list_match_ip(l, &t->env.ip, NULL)) ||
 	    (t->env.host != NULL && list_match_host(l, t->env.host, NULL)))
@@ -265,9 +238,7 @@ set_defaults(struct tarpit *t)
 	t->dyn_v6 = 64;
 	t->lock_timeout = 2000;
 	t->exempt_auth = t->exempt_relay = 1;
-	t->statedir = getenv("MG_STATEDIR");
-	if (t->statedir == NULL || *t->statedir == '\0')
-		t->statedir = "/var/lib/mailguard";
+	t->statedir = state_default_dir();
 }
 
 int

@@ -6,6 +6,7 @@
 #ifndef MG_T_H
 #define MG_T_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,23 @@ t_done(const char *name)
 {
 	printf("%s: %d passed, %d failed\n", name, t_pass, t_fail);
 	return t_fail != 0;
+}
+
+/* Entries in directory d whose names do not begin with '.', or -1. */
+static inline int
+t_count_dir(const char *d)
+{
+	DIR *dp;
+	struct dirent *de;
+	int n = 0;
+
+	if ((dp = opendir(d)) == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dp);
+	return n;
 }
 
 #endif

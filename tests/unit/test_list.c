@@ -1,8 +1,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,22 +507,6 @@ test_corrupt(void)
 	rmdir(mgc);
 }
 
-static int
-count_dir(const char *d)
-{
-	DIR *dp;
-	struct dirent *de;
-	int n = 0;
-
-	if ((dp = opendir(d)) == NULL)
-		return -1;
-	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dp);
-	return n;
-}
-
 static void
 test_readonly(void)
 {
@@ -548,7 +532,7 @@ test_readonly(void)
 		T_STR(ipv(l, "192.0.2.9"), "deny");
 		list_close(l);
 	}
-	T_INT(count_dir(ro), geteuid() == 0 ? 2 : 1);	/* no temp file left */
+	T_INT(t_count_dir(ro), geteuid() == 0 ? 2 : 1);	/* no temp file left */
 	T_INT(list_compile(rpath, &e), -1);
 	T_OK(strstr(e.msg, "cannot write ") != NULL);
 	chmod(ro, 0755);
@@ -667,24 +651,59 @@ cleanup(void)
 	rmdir(dir);
 }
 
-/* list_load: no path opens nothing; a bad file is an error. */
+static char load_warning[256];
+static int load_warnings;
+
+static void load_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+load_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	load_warnings++;
+	va_start(ap, fmt);
+	vsnprintf(load_warning, sizeof(load_warning), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * list_load: no path opens nothing; a bad file is an error; a compiled
+ * form that cannot be written is a warning to the callback, not printed.
+ */
 static void
 test_load(void)
 {
+	char keep[sizeof(mgc) + 8];
 	struct mgerr e;
 	struct list *l = (struct list *)&e;
 	struct ipaddr ip;
 
-	T_INT(list_load(NULL, 1, &l, &e), 0);
+	T_INT(list_load(NULL, 1, &l, load_warn, &e), 0);
 	T_OK(l == NULL);
 	write_file(path, "192.0.2.0/24\n");
 	unlink(mgc);
-	T_INT(list_load(path, 0, &l, &e), 0);
+	T_INT(list_load(path, 0, &l, load_warn, &e), 0);
 	T_OK(l != NULL && ip_parse("192.0.2.9", &ip, &e) == 0 &&
 	    list_match_ip(l, &ip, NULL));
 	list_close(l);
+	T_INT(load_warnings, 0);
+	/* A directory in the place of PATH.mgc: rename(2) cannot replace it. */
+	snprintf(keep, sizeof(keep), "%s/keep", mgc);
+	T_INT(mkdir(mgc, 0700), 0);
+	write_file(keep, "x\n");
+	T_INT(list_load(path, 1, &l, load_warn, &e), 0);
+	T_OK(l != NULL);
+	list_close(l);
+	T_INT(load_warnings, 1);
+	T_OK(strstr(load_warning, ".mgc") != NULL);
+	T_INT(list_load(path, 1, &l, NULL, &e), 0);
+	list_close(l);
+	T_INT(load_warnings, 1);
+	unlink(keep);
+	rmdir(mgc);
 	write_file(path, "192.0.2.0/99\n");
-	T_INT(list_load(path, 0, &l, &e), -1);
+	T_INT(list_load(path, 0, &l, load_warn, &e), -1);
 	T_OK(l == NULL && strstr(e.msg, ":1:") != NULL);
 }
 

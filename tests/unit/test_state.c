@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "state.h"
 #include "t.h"
 
@@ -100,6 +101,12 @@ test_path(void)
 	T_INT(state_path("/var/lib/mailguard", "dyn", buf, sizeof(buf), &e),
 	    0);
 	T_STR(buf, "/var/lib/mailguard/dyn.db");
+	setenv("MG_STATEDIR", "/srv/mg", 1);
+	T_STR(state_default_dir(), "/srv/mg");
+	setenv("MG_STATEDIR", "", 1);
+	T_STR(state_default_dir(), STATE_DIR_DEFAULT);
+	unsetenv("MG_STATEDIR");
+	T_STR(state_default_dir(), "/var/lib/mailguard");
 	T_INT(state_path("/x", "a/b", buf, sizeof(buf), &e), -1);
 	T_INT(state_path("/x", "", buf, sizeof(buf), &e), -1);
 	T_INT(state_path("/a/very/long/directory/name/indeed", "store", buf,
@@ -171,11 +178,10 @@ static void
 test_lock(int child_mode, int mode)
 {
 	char path[256], c;
-	struct timespec t0, t1;
 	struct state *st;
 	struct mgerr e;
 	int go[2], ready[2];
-	long ms;
+	int64_t t0, ms;
 	pid_t pid;
 
 	mkpath("lock", path, sizeof(path));
@@ -191,12 +197,10 @@ test_lock(int child_mode, int mode)
 	}
 	T_INT(read(ready[0], &c, 1), 1);
 	T_INT(c, 'y');
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_ms();
 	memset(&e, 0, sizeof(e));
 	st = state_open(path, mode, 200, &e);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
-	    1000000;
+	ms = clock_ms() - t0;
 	T_OK(st == NULL);
 	T_INT(e.temp, 1);
 	T_OK(strstr(e.msg, "locked by another process for 200 ms") != NULL);
