@@ -18,7 +18,16 @@
  *
  * Two forms: arstrip_field for a field already in hand (and arstrip_msg
  * for a whole struct msg), and struct arstrip for a caller that sees the
- * message one physical line at a time, as an adapter relaying DATA does.
+ * message one physical line at a time, as an adapter relaying DATA does:
+ *
+ *	arstrip_init(&s, hostname);
+ *	for each line:
+ *		v = arstrip_line(&s, line, len);
+ *		if (arstrip_held(&s) != ARSTRIP_HOLD)
+ *			pass on (KEEP) or discard (DROP) the lines held;
+ *		if (v == ARSTRIP_HOLD) hold the line;
+ *		else if (v == ARSTRIP_KEEP) pass it on;
+ *	at the end, arstrip_end(&s) settles the lines still held.
  */
 #ifndef MG_ARSTRIP_H
 #define MG_ARSTRIP_H
