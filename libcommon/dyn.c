@@ -33,6 +33,22 @@ struct blockrec {
 	char		reason[DYN_REASON_MAX];
 };
 
+static const struct dyn_rule default_rule = {
+	DYN_DEFAULT_EVENT, DYN_DEFAULT_COUNT, DYN_DEFAULT_WINDOW
+};
+
+/* The rules in force: the conf's own, else the default rule (dyn.h). */
+static const struct dyn_rule *
+rules_of(const struct dyn_conf *c, size_t *n)
+{
+	if (c->nrules > 0 || c->no_default) {
+		*n = c->nrules;
+		return c->rules;
+	}
+	*n = 1;
+	return &default_rule;
+}
+
 static int
 bad_rec(const char *key, struct mgerr *e)
 {
@@ -137,24 +153,29 @@ dyn_rules_load(struct dyn_conf *c, const char *const *text, size_t n,
     struct dyn_rule **rules, struct mgerr *e)
 {
 	struct mgerr sub;
-	size_t i;
+	size_t i, m = 0;
 
 	*rules = NULL;
 	c->rules = NULL;
 	c->nrules = 0;
+	c->no_default = 0;
 	if (n == 0)
 		return 0;
 	if ((*rules = calloc(n, sizeof(**rules))) == NULL) {
 		mgerr_set(e, "out of memory");
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if (dyn_rule_parse(text[i], &(*rules)[i], &sub) == -1) {
+	for (i = 0; i < n; i++) {
+		if (strcmp(text[i], DYN_RULE_NONE) == 0) {
+			c->no_default = 1;
+			m = 0;
+		} else if (dyn_rule_parse(text[i], &(*rules)[m++], &sub) == -1) {
 			mgerr_set(e, "option --dyn-rule: %s", sub.msg);
 			return -1;
 		}
-	c->rules = *rules;
-	c->nrules = n;
+	}
+	c->rules = m > 0 ? *rules : NULL;
+	c->nrules = m;
 	return 0;
 }
 
@@ -162,13 +183,14 @@ dyn_rules_load(struct dyn_conf *c, const char *const *text, size_t n,
 static int64_t
 event_ttl(const struct dyn_conf *c, const char *event)
 {
+	const struct dyn_rule *rule;
 	int64_t w = 0;
-	size_t i;
+	size_t i, n;
 
-	for (i = 0; i < c->nrules; i++)
-		if (strcmp(c->rules[i].event, event) == 0 &&
-		    c->rules[i].window > w)
-			w = c->rules[i].window;
+	rule = rules_of(c, &n);
+	for (i = 0; i < n; i++)
+		if (strcmp(rule[i].event, event) == 0 && rule[i].window > w)
+			w = rule[i].window;
 	return w > 0 ? w : NORULE_TTL;
 }
 
@@ -479,13 +501,14 @@ static const struct dyn_rule *
 tripped(const struct dyn_conf *c, const char *event, const struct ring *r,
     int64_t now)
 {
-	size_t i;
+	const struct dyn_rule *rule;
+	size_t i, n;
 
-	for (i = 0; i < c->nrules; i++)
-		if (strcmp(c->rules[i].event, event) == 0 &&
-		    ring_count(r, now - c->rules[i].window) >=
-		    c->rules[i].count)
-			return &c->rules[i];
+	rule = rules_of(c, &n);
+	for (i = 0; i < n; i++)
+		if (strcmp(rule[i].event, event) == 0 &&
+		    ring_count(r, now - rule[i].window) >= rule[i].count)
+			return &rule[i];
 	return NULL;
 }
 

@@ -47,9 +47,22 @@ struct dyn_rule {
 	int64_t		window;
 };
 
+/*
+ * The default rule, in force while a conf names no rule of its own and
+ * no_default is 0: out of the box, five failed AUTHs from one client
+ * within ten minutes block it (for `block', longer for a repeat
+ * offender), the password guessing every public MX sees.  A program's
+ * rules (--dyn-rule) replace it; the rule text "none" turns it off.
+ */
+#define DYN_DEFAULT_EVENT	"auth-fail"
+#define DYN_DEFAULT_COUNT	5
+#define DYN_DEFAULT_WINDOW	600
+#define DYN_RULE_NONE		"none"
+
 struct dyn_conf {
-	const struct dyn_rule *rules;
+	const struct dyn_rule *rules;	/* the conf's own rules */
 	size_t		nrules;
+	int		no_default;	/* 1: no rules means none at all */
 	int64_t		block;		/* first block length, s (3600) */
 	int64_t		max_block;	/* cap, s (7 days) */
 	unsigned	factor;		/* per repeat offence (2) */
@@ -77,7 +90,8 @@ struct dyn_entry {
 	const char	*reason;	/* "" for events */
 };
 
-/* Fills c with the defaults above and no rules. */
+/* Fills c with the defaults above and no rules of its own, so the
+ * default rule is in force. */
 void	dyn_conf_defaults(struct dyn_conf *c);
 
 /*
@@ -119,7 +133,9 @@ int	dyn_rule_parse(const char *s, struct dyn_rule *r, struct mgerr *e);
 /*
  * Parses every "--dyn-rule" text of a program's options into a new array
  * (*rules, freed by the caller) and points c at it; error messages name
- * the option.  0, or -1 and e set.
+ * the option.  A text "none" drops the rules before it and turns the
+ * default rule off; no texts at all leave the default rule in force.
+ * 0, or -1 and e set.
  */
 int	dyn_rules_load(struct dyn_conf *c, const char *const *text, size_t n,
 	    struct dyn_rule **rules, struct mgerr *e);

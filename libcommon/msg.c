@@ -473,6 +473,17 @@ msg_find(const struct msg *m, const char *name, size_t from)
 	return -1;
 }
 
+void
+msg_remove(struct msg *m, size_t i)
+{
+	if (i >= m->nf)
+		return;
+	memmove(&m->f[i], &m->f[i + 1], (m->nf - i - 1) * sizeof(*m->f));
+	/* pub has one more entry, all zero, after the last field. */
+	memmove(&m->pub[i], &m->pub[i + 1], (m->nf - i) * sizeof(*m->pub));
+	m->nf--;
+}
+
 uint64_t
 msg_body_size(const struct msg *m)
 {

@@ -89,6 +89,13 @@ const struct msg_field *msg_field(const struct msg *m, size_t i);
 long	msg_find(const struct msg *m, const char *name, size_t from);
 
 /*
+ * Removes field i (nothing past the end): msg_nfields, msg_field,
+ * msg_find and msg_write no longer see it, and the fields after it move
+ * up one index.  Pointers from msg_field to later fields go stale.
+ */
+void	msg_remove(struct msg *m, size_t i);
+
+/*
  * Returns the next block of the body in *p (valid until the next call):
  * its length, 0 at the end, -1 and e set on a read error.  crlf 1 makes
  * every bare LF a CRLF; 0 gives the bytes as they came.

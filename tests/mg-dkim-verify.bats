@@ -68,6 +68,42 @@ load lib/dkim
 	[[ "$stderr" != *'X-"Evil'* ]]
 }
 
+@test "mg-dkim-verify -m removes Authentication-Results fields that claim its authserv-id and keeps another host's" {
+	sign -m < "$DATA/dkim/plain.eml" > "$T/s.eml"
+	run --separate-stderr verify < "$T/s.eml"
+	assert_success
+	field=$output
+	[[ "$field" == "Authentication-Results: mx.test; dkim=pass header.d=example.org"* ]]
+	other=$(printf 'Authentication-Results: relay.example; spf=pass\n\tsmtp.mailfrom=example.org')
+	{ printf 'Authentication-Results: MX.test; dkim=pass header.d=bank.example\n'
+	  printf '%s\n' "$other"
+	  printf 'Authentication-Results: (looks like a relay)\n "mx.test" 1;\n\tdkim=pass\n'
+	  cat "$T/s.eml"; } > "$T/f.eml"
+	sed 's/$/\r/' "$T/f.eml" > "$T/f-crlf.eml"
+	run --separate-stderr verify -m < "$T/f.eml"
+	assert_success
+	assert_output "$field"$'\n'"$other"$'\n'"$(cat "$T/s.eml")"
+	[[ "$stderr" == *"decision=accept signatures=1 pass=1 fail=0 nokey=0 temperror=0 forged=2"* ]]
+	run --separate-stderr verify -m < "$T/f-crlf.eml"
+	assert_success
+	assert_output "$(printf '%s\n%s\n' "$field" "$other" | sed 's/$/\r/'; sed 's/$/\r/' "$T/s.eml")"
+	# Without -m the result is the same as for the message as signed.
+	run --separate-stderr verify < "$T/f.eml"
+	assert_success
+	assert_output "$field"
+}
+
+@test "a forged dkim=pass of mailguard's own authserv-id does not let an unsigned message pass" {
+	{ printf 'Authentication-Results: mx.test; dkim=pass header.d=example.org\n'
+	  cat "$DATA/dkim/plain.eml"; } > "$T/f.eml"
+	run --separate-stderr verify --no-signature reject < "$T/f.eml"
+	assert_equal "$status" 100
+	assert_output "550 5.7.1 message has no valid signature"
+	run --separate-stderr verify -m < "$T/f.eml"
+	assert_success
+	assert_output "Authentication-Results: mx.test; dkim=none"$'\n'"$(cat "$DATA/dkim/plain.eml")"
+}
+
 @test "a tampered signed message stays rejected with a NUL field put in front" {
 	sign -m < "$DATA/dkim/plain.eml" > "$T/s.eml"
 	sed 's/^world/World/' "$T/s.eml" > "$T/b.eml"

@@ -476,6 +476,73 @@ at() {
 	assert_output --partial "is blocked for 1h more"
 }
 
+@test "mg-screen dynamic screen blocks five auth-fail events in ten minutes with no rule configured" {
+	for m in 00 02 04 06; do
+		run --separate-stderr at "2026-11-28 12:$m:00" record auth-fail --ip 192.0.2.9
+		assert_success
+		[[ "$stderr" == *"dynamic=recorded ip=192.0.2.9 event=auth-fail"* ]]
+	done
+	# Four are not enough.
+	run --separate-stderr at '2026-11-28 12:08:00' --dyn-action defer --ip 192.0.2.9
+	assert_success
+	run --separate-stderr at '2026-11-28 12:08:00' list
+	assert_output "event 192.0.2.9/32 auth-fail 4 4 2026-11-28T12:06:00Z"
+	run --separate-stderr at '2026-11-28 12:09:00' record auth-fail --ip 192.0.2.9
+	assert_success
+	[[ "$stderr" == *"dynamic=blocked ip=192.0.2.9 net=192.0.2.9/32 event=auth-fail left=3600 offences=1 reason=\"auth-fail: 5 in 10m\""* ]]
+	run --separate-stderr at '2026-11-28 12:10:00' list
+	assert_line "block 192.0.2.9/32 2026-11-28T13:09:00Z 3540 1 auth-fail: 5 in 10m"
+	run --separate-stderr at '2026-11-28 12:10:00' --dyn-action defer --ip 192.0.2.9
+	assert_equal "$status" 111
+	assert_output "451 4.7.1 192.0.2.9/32 is blocked for 59m more (auth-fail: 5 in 10m)"
+	# A repeat offender is blocked for twice as long.
+	for i in 1 2 3 4 5; do
+		at '2026-11-28 14:00:00' record auth-fail --ip 192.0.2.9 2>/dev/null
+	done
+	run --separate-stderr at '2026-11-28 14:00:00' --dyn-action defer --ip 192.0.2.9
+	assert_equal "$status" 111
+	assert_output "451 4.7.1 192.0.2.9/32 is blocked for 2h more (auth-fail: 5 in 10m)"
+}
+
+# Records six auth-fail events for IP at one time with the options
+# given, each recorded and none blocking, and checks that IP may connect.
+six_unblocked() {
+	local ip=$1 i
+	shift
+	for i in 1 2 3 4 5 6; do
+		run --separate-stderr at '2026-11-28 12:00:00' "$@" record auth-fail --ip "$ip"
+		assert_success
+		[[ "$stderr" == *"dynamic=recorded ip=$ip "* ]]
+	done
+	run --separate-stderr at '2026-11-28 12:00:01' --dyn-action defer --ip "$ip"
+	assert_success
+}
+
+@test "mg-screen dynamic screen takes the user's rules instead of the default rule" {
+	# A rule for another event: auth-fail events no longer block.
+	six_unblocked 192.0.2.9 --dyn-rule unknown-rcpt:20/1h
+	# A stricter auth-fail rule of its own.
+	printf '[mg-screen]\ndyn-rule auth-fail:2/1h\n' > "$T/mg.conf"
+	at '2026-11-28 12:00:00' -c "$T/mg.conf" record auth-fail --ip 192.0.2.10 2>/dev/null
+	run --separate-stderr at '2026-11-28 12:30:00' -c "$T/mg.conf" record auth-fail --ip 192.0.2.10
+	[[ "$stderr" == *"dynamic=blocked ip=192.0.2.10 net=192.0.2.10/32 event=auth-fail left=3600 offences=1 reason=\"auth-fail: 2 in 1h\""* ]]
+}
+
+@test "mg-screen dynamic screen has no rule at all with --dyn-rule none" {
+	six_unblocked 192.0.2.9 --dyn-rule none
+	# In the config file, and after rules it drops: the command line's
+	# none drops the file's rule too.
+	printf 'dyn-rule none\n' > "$T/none.conf"
+	printf 'dyn-rule auth-fail:1/1h\n' > "$T/one.conf"
+	six_unblocked 192.0.2.10 -c "$T/none.conf"
+	six_unblocked 192.0.2.11 -c "$T/one.conf" --dyn-rule none
+	run --separate-stderr at '2026-11-28 12:00:01' list
+	refute_output --partial "block "
+	# A rule after none still counts.
+	run --separate-stderr at '2026-11-28 12:00:00' --dyn-rule none --dyn-rule auth-fail:1/1h record auth-fail --ip 192.0.2.12
+	[[ "$stderr" == *"dynamic=blocked ip=192.0.2.12 "* ]]
+}
+
 @test "mg-screen dynamic screen can count by network" {
 	r=(--dyn-rule unknown-rcpt:3/1h --dyn-v4-prefix 24)
 	for ip in 192.0.2.1 192.0.2.2 192.0.2.3; do

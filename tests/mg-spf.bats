@@ -511,6 +511,27 @@ at() {
 	[ "$output" = "$want" ] || { echo "$output" | od -c | head; false; }
 }
 
+@test "mg-spf -S -m removes Authentication-Results fields that claim its authserv-id and keeps another host's" {
+	other=$(printf 'Authentication-Results: relay.example; spf=pass\n\tsmtp.mailfrom=bob@pra.example.com')
+	{ printf 'Authentication-Results: MX.test; sender-id=pass header.from=bob@pra.example.com\n'
+	  printf '%s\n' "$other"
+	  printf 'Authentication-Results:\n (looks like a relay)\n mx.test 1;\n\tsender-id=pass\n'
+	  printf 'From: bob@pra.example.com\nSubject: hi\n\n'
+	  printf 'Authentication-Results: mx.test; in the body\n'; } > "$T/m"
+	spf -S -m --ip 192.0.2.5 < "$T/m"
+	assert_success
+	assert_output "$(printf 'Authentication-Results: mx.test; sender-id=pass\n\theader.from=bob@pra.example.com\n%s\nFrom: bob@pra.example.com\nSubject: hi\n\nAuthentication-Results: mx.test; in the body' "$other")"
+	[[ "$stderr" == *"decision=accept ip=192.0.2.5 sender-id=pass forged=2 "* ]]
+	sed 's/$/\r/' "$T/m" > "$T/m-crlf"
+	spf -S -m --ip 192.0.2.5 < "$T/m-crlf"
+	assert_success
+	assert_output "$(printf 'Authentication-Results: mx.test; sender-id=pass\n\theader.from=bob@pra.example.com\n%s\nFrom: bob@pra.example.com\nSubject: hi\n\nAuthentication-Results: mx.test; in the body\n' "$other" | sed 's/$/\r/')"
+	# The forged pass changes nothing: the client is still refused.
+	spf -S --ip 203.0.113.9 < "$T/m"
+	assert_equal "$status" 100
+	assert_output --partial "550 5.7.23 "
+}
+
 @test "mg-spf -S -m defers a header block over 1 MiB instead of passing it cut" {
 	{ printf 'From: bob@pra.example.com\n'
 	  for i in $(seq 1100); do printf 'X-Pad: %01000d\n' "$i"; done

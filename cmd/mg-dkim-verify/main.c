@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arstrip.h"
 #include "authres.h"
 #include "dk.h"
 #include "log.h"
@@ -118,9 +119,24 @@ dk_note(struct verify *v, const struct dk_result *r)
 	    *r->sender ? r->sender : NULL, NULL);
 }
 
+/*
+ * RFC 8601 section 5: fields claiming our authserv-id are forged.  They
+ * are taken out before the signatures are read, so none counts, and -m
+ * does not pass them on.
+ */
+static void
+strip(struct verify *v, struct msg *m)
+{
+	if ((v->nforged = arstrip_msg(m, v->hostname)) > 0)
+		log_explain(v->explain, "removed %zu Authentication-Results "
+		    "field%s claiming %s", v->nforged,
+		    v->nforged == 1 ? "" : "s", v->hostname);
+}
+
 #define MAXDK	16
 
-/* Reads the message once, feeding DKIM and every DomainKeys signature. */
+/* Reads the message once, feeding DKIM and every DomainKeys signature,
+ * after the forged fields are gone. */
 static int
 run(struct verify *v, struct msg *m, struct mgerr *e)
 {
@@ -133,6 +149,7 @@ run(struct verify *v, struct msg *m, struct mgerr *e)
 	int want, crlf;
 	char last = 0;
 
+	strip(v, m);
 	if ((k = dkimv_new(v, e)) == NULL)
 		return -1;
 	for (i = 0; i < msg_nfields(m); i++) {
@@ -221,6 +238,8 @@ log_decision(const struct verify *v, const struct outcome *o,
 	log_kvi(&l, "fail", v->nfail);
 	log_kvi(&l, "nokey", v->nnokey);
 	log_kvi(&l, "temperror", v->ntemp);
+	if (v->nforged > 0)
+		log_kvi(&l, "forged", (long long)v->nforged);
 	if (err != NULL)
 		log_kv(&l, "error", err);
 	if (o->code != EXIT_ACCEPT)

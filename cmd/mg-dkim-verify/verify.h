@@ -27,6 +27,7 @@ struct verify {
 	struct dns	*dns;
 	struct authres	 ar;
 	int		 nsig, npass, nfail, nnokey, ntemp;
+	size_t		 nforged;	/* our authserv-id's, removed */
 };
 
 /* Adds one result to v->ar and counts it in its class. */

@@ -207,6 +207,8 @@ log_decision(const struct spf *s, const struct outcome *o, const char *res)
 		log_kv(&l, "from", s->env.from);
 	if (res[0] != '\0')
 		log_kv(&l, s->senderid ? "sender-id" : "spf", res);
+	if (s->senderid && senderid_forged() > 0)
+		log_kvi(&l, "forged", (long long)senderid_forged());
 	if (o->code != EXIT_ACCEPT)
 		log_kv(&l, "reply", o->reply);
 	log_kvi(&l, "queries", (long long)s->layer.queries);

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "arstrip.h"
 #include "authres.h"
 #include "log.h"
 #include "spf.h"
@@ -28,6 +29,7 @@
 static char	*block;		/* the header block as read, with its end */
 static size_t	 blocklen;
 static int	 crlf;
+static size_t	 forged;	/* fields claiming our authserv-id, left out */
 
 int
 senderid_crlf(void)
@@ -35,43 +37,90 @@ senderid_crlf(void)
 	return crlf;
 }
 
+size_t
+senderid_forged(void)
+{
+	return forged;
+}
+
+/* Cuts a forged field, held from mark on, off the end of the block. */
+static void
+cut(size_t mark)
+{
+	blocklen = mark;
+	if (block != NULL)
+		block[blocklen] = '\0';
+	forged++;
+}
+
+/* Appends one line of n bytes to the block; 0, or -1 with why. */
+static int
+append(const char *line, size_t n, const char **why)
+{
+	char *nb;
+
+	if ((nb = realloc(block, blocklen + n + 1)) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	block = nb;
+	memcpy(block + blocklen, line, n);
+	blocklen += n;
+	block[blocklen] = '\0';
+	return 0;
+}
+
 /*
  * Reads the header block, through its empty line, from stdin.  Returns 0,
  * or -1 with why: a block too large to judge whole, no memory, or a read
- * error.  Nothing read is dropped without the message being deferred.
+ * error.  Nothing read is dropped without the message being deferred,
+ * but for Authentication-Results fields that claim our authserv-id: RFC
+ * 8601 section 5 has them removed before any check, and -m passes the
+ * block on without them.  A field is held in the block until its id is
+ * seen, from mark on, and cut off again if it claims ours.
  */
 static int
-read_block(const char **why)
+read_block(const struct spf *s, const char **why)
 {
+	struct arstrip ar;
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, total = 0, mark = 0;
 	ssize_t n;
-	char *nb;
+	int v, h;
 
 	*why = NULL;
+	arstrip_init(&ar, s->hostname);
 	while ((n = getline(&line, &cap, stdin)) > 0) {
-		if (blocklen == 0 && n >= 2 && line[n - 2] == '\r')
+		if (total == 0 && n >= 2 && line[n - 2] == '\r')
 			crlf = 1;
-		if (blocklen + (size_t)n > HDR_BLOCK_MAX) {
+		if ((total += (size_t)n) > HDR_BLOCK_MAX) {
 			*why = "header block over 1 MiB";
 			break;
 		}
-		if ((nb = realloc(block, blocklen + (size_t)n + 1)) == NULL) {
-			*why = "out of memory";
+		v = arstrip_line(&ar, line, (size_t)n);
+		if ((h = arstrip_held(&ar)) == ARSTRIP_DROP)
+			cut(mark);
+		if (v == ARSTRIP_HOLD && h != ARSTRIP_HOLD)
+			mark = blocklen;
+		if (v == ARSTRIP_DROP && line[0] != ' ' && line[0] != '\t')
+			forged++;
+		else if (v != ARSTRIP_DROP &&
+		    append(line, (size_t)n, why) == -1)
 			break;
-		}
-		block = nb;
-		memcpy(block + blocklen, line, (size_t)n);
-		blocklen += (size_t)n;
-		block[blocklen] = '\0';
 		if (strcmp(line, "\n") == 0 || strcmp(line, "\r\n") == 0)
 			break;
 	}
 	free(line);
 	if (*why == NULL && ferror(stdin))
 		*why = "read error";
-	if (*why == NULL && block == NULL)
+	if (*why == NULL && arstrip_end(&ar) == ARSTRIP_DROP)
+		cut(mark);
+	if (*why == NULL && total == 0)
 		*why = "no header block on stdin";
+	if (forged > 0)
+		log_explain(s->explain, "removed %zu Authentication-Results "
+		    "field%s claiming %s", forged, forged == 1 ? "" : "s",
+		    s->hostname);
 	return *why == NULL ? 0 : -1;
 }
 
@@ -340,7 +389,7 @@ senderid_run(struct spf *s, struct outcome *o, struct authres *ar,
 	char prop[96];
 	const char *why;
 
-	if (read_block(&why) == -1) {
+	if (read_block(s, &why) == -1) {
 		log_error("read message: %s", why);
 		outcome_tempfail(o, why);
 		return 0;

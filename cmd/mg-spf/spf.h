@@ -188,6 +188,8 @@ int	senderid_run(struct spf *s, struct outcome *o, struct authres *ar,
 	    char *logres, size_t loglen);
 void	senderid_copy_body(void);
 int	senderid_crlf(void);
+/* How many Authentication-Results fields claiming our id were removed. */
+size_t	senderid_forged(void);
 
 /* check.c: the action for a result */
 void	spf_act(struct spf *s, struct outcome *o, const struct spf_answer *a,

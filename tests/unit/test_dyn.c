@@ -421,6 +421,66 @@ test_rules_load(void)
 	T_INT(c.nrules, 0);
 }
 
+/*
+ * With no rule of its own a conf blocks on the default rule, five
+ * auth-fail events in ten minutes, longer for a repeat offender; its own
+ * rules replace it, and "none" leaves no rule at all.
+ */
+static void
+test_default_rule(void)
+{
+	const char *other[] = { "unknown-rcpt:3/1h" };
+	const char *none[] = { "auth-fail:2/1m", "none", "connect:3/1m" };
+	const char *bad[] = { "none", "connect:0/1m" };
+	struct dyn_conf c;
+	struct dyn_rule *rules;
+	struct dyn_block b;
+	struct mgerr e;
+	struct state *st = fresh();
+	int i;
+
+	dyn_conf_defaults(&c);
+	for (i = 0; i < 4; i++)
+		T_INT(rec(st, &c, "192.0.2.1", "auth-fail", T0 + i * 120, &b),
+		    0);
+	T_INT(rec(st, &c, "192.0.2.1", "auth-fail", T0 + 599, &b), 2);
+	T_INT(b.until, T0 + 599 + 3600);
+	T_STR(b.reason, "auth-fail: 5 in 10m");
+	/* Spread wider than ten minutes, five do not block. */
+	for (i = 0; i < 5; i++)
+		T_INT(rec(st, &c, "192.0.2.2", "auth-fail", T0 + i * 151, &b),
+		    0);
+	/* Other events have no default rule. */
+	for (i = 0; i < 10; i++)
+		T_INT(rec(st, &c, "192.0.2.3", "unknown-rcpt", T0, &b), 0);
+	/* The second offence within the memory: twice as long. */
+	for (i = 0; i < 5; i++)
+		rec(st, &c, "192.0.2.1", "auth-fail", T0 + 7200 + i, &b);
+	T_INT(chk(st, &c, "192.0.2.1", T0 + 7205, &b), 1);
+	T_INT(b.until, T0 + 7204 + 7200);
+	T_INT(b.offences, 2);
+
+	T_INT(dyn_rules_load(&c, other, 1, &rules, &e), 0);
+	for (i = 0; i < 5; i++)
+		T_INT(rec(st, &c, "192.0.2.4", "auth-fail", T0, &b), 0);
+	free(rules);
+	T_INT(dyn_rules_load(&c, none, 3, &rules, &e), 0);
+	T_INT(c.nrules, 1);
+	T_STR(c.rules[0].event, "connect");
+	for (i = 0; i < 6; i++)
+		T_INT(rec(st, &c, "192.0.2.5", "auth-fail", T0, &b), 0);
+	free(rules);
+	T_INT(dyn_rules_load(&c, none + 1, 1, &rules, &e), 0);
+	T_INT(c.nrules, 0);
+	for (i = 0; i < 6; i++)
+		T_INT(rec(st, &c, "192.0.2.6", "auth-fail", T0, &b), 0);
+	free(rules);
+	T_INT(dyn_rules_load(&c, bad, 2, &rules, &e), -1);
+	T_OK(strncmp(e.msg, "option --dyn-rule: connect:0/1m", 31) == 0);
+	free(rules);
+	state_close(st);
+}
+
 /* The shared --dyn-* options: their defaults and the dyn_conf they make. */
 static void
 test_opts(void)
@@ -483,6 +543,7 @@ main(void)
 	test_list_expire();
 	test_errors();
 	test_recent();
+	test_default_rule();
 	cleanup();
 	return t_done("dyn");
 }

@@ -98,6 +98,21 @@ test_fields(void)
 	T_STR(b, "body\r\nbare\r\nend");
 	msg_free(m);
 
+	/* Removed fields are gone from the lookups; the rest move up. */
+	m = rd("A: 1\nB: 2\nC: 3\nB: 4\n\nbody\n", 0, NULL, 0, &e);
+	T_OK(m != NULL);
+	msg_remove(m, 1);
+	msg_remove(m, 9);
+	T_INT(msg_nfields(m), 3);
+	T_STR(msg_field(m, 1)->value, "3");
+	T_INT(msg_find(m, "b", 0), 2);
+	msg_remove(m, 2);
+	msg_remove(m, 0);
+	T_INT(msg_nfields(m), 1);
+	T_STR(msg_field(m, 0)->name, "C");
+	T_OK(msg_field(m, 1) == NULL);
+	msg_free(m);
+
 	/* A message that ends in its header has no body. */
 	m = rd("From: x\nTo: y", 0, NULL, 0, &e);
 	T_OK(m != NULL);
