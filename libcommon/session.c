@@ -26,7 +26,7 @@ session_init(struct session *s, const struct session_conf *conf,
 	s->conf = conf;
 	strlcpy(s->id, id != NULL ? id : "", sizeof(s->id));
 	strlcpy(s->cl.ip, "unknown", sizeof(s->cl.ip));
-	s->start = step_now_ms();
+	s->start = clock_ms();
 	s->ncmd = -1;
 }
 
@@ -294,7 +294,7 @@ session_log_end(const struct session *s, const char *end)
 		log_kvi(&l, "commands", s->ncmd);
 	log_kvi(&l, "messages", s->nmsg);
 	log_kvi(&l, "refused", s->nrefused);
-	log_kvi(&l, "ms", (long long)(step_now_ms() - s->start));
+	log_kvi(&l, "ms", (long long)(clock_ms() - s->start));
 	log_kv(&l, "end", end);
 	if (s->conf->log_pid)
 		log_kvi(&l, "pid", (long long)getpid());

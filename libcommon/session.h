@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "chain.h"
 #include "dyn.h"
 #include "ip.h"
@@ -42,7 +43,6 @@
 
 #define SESSION_HDR_MAX		16384	/* header fields kept per scope */
 #define SESSION_AUTHRES_MAX	2048	/* MG_AUTHRES */
-#define SESSION_ADDR_MAX	600	/* an address, RFC 5321 4.5.3.1 */
 
 /* What every session of one adapter shares: its settings. */
 struct session_conf {
@@ -76,8 +76,8 @@ struct session_client {
 /* The transaction, from MAIL to the end of DATA or RSET. */
 struct session_txn {
 	int		 in_mail;
-	char		 from[SESSION_ADDR_MAX];	/* "" the null sender */
-	char		 rcpt[SESSION_ADDR_MAX];	/* the latest */
+	char		 from[ADDR_BUF_MAX];	/* "" the null sender */
+	char		 rcpt[ADDR_BUF_MAX];	/* the latest */
 	long long	 nrcpt;		/* recipients the server took */
 	char		 hdr[SESSION_HDR_MAX];	/* fields of mail, rcpt, data */
 };
@@ -103,7 +103,7 @@ struct session {
 	struct session_txn tx;
 	char		 authres[SESSION_AUTHRES_MAX];	/* MG_AUTHRES */
 	char		 hdr[SESSION_HDR_MAX];	/* fields of connect, helo, auth */
-	int64_t		 start;		/* step_now_ms() at the start */
+	int64_t		 start;		/* clock_ms() at the start */
 	long long	 ncmd;		/* commands; -1 when the adapter can't count */
 	long long	 nerr, nmsg, nrefused;
 

@@ -14,21 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "step.h"
 
 extern char **environ;
 
 #define TEMPFAIL	"451 4.3.0 temporary failure"
 #define REJECTED	"550 5.7.1 rejected by policy"
-
-int64_t
-step_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* In the child: never returns. */
 static void
@@ -86,7 +78,7 @@ step_start(struct step_run *r, const struct chain_step *s,
 	r->fd = p[0];
 	fcntl(r->fd, F_SETFD, FD_CLOEXEC);
 	fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) | O_NONBLOCK);
-	r->deadline = step_now_ms() + timeout_ms;
+	r->deadline = clock_ms() + timeout_ms;
 	return 0;
 }
 
@@ -374,7 +366,7 @@ step_run(const struct chain_step *s, char *const envp[], int in_fd,
 		free(r);
 		return -1;
 	}
-	while (!step_check(r, now = step_now_ms())) {
+	while (!step_check(r, now = clock_ms())) {
 		pfd.fd = step_fd(r);
 		pfd.events = POLLIN;
 		/* After EOF only the exit is awaited, and it is usually

@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 #include "chain.h"
+#include "clock.h"
 #include "err.h"
 #include "smtp.h"
 
@@ -47,7 +48,7 @@ struct step_run {
 	int		reaped;
 	int		timedout;
 	int		overflow;	/* stdout passed STEP_OUT_MAX */
-	int64_t		deadline;	/* step_now_ms() clock */
+	int64_t		deadline;	/* clock_ms() clock */
 	size_t		outlen;
 	char		out[STEP_OUT_MAX];
 };
@@ -68,8 +69,6 @@ struct step_result {
 	char		headers[STEP_OUT_MAX];	/* fields, LF line ends */
 };
 
-/* Milliseconds on the monotonic clock. */
-int64_t	step_now_ms(void);
 /*
  * Forks and runs step s with envp, stdin from in_fd (-1: /dev/null),
  * to be killed timeout_ms from now.  The child gets no other fd of the

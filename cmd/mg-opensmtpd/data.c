@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "spool.h"
 #include "osmtpd.h"
 
 /*
@@ -65,24 +66,6 @@ put_headers(struct osmtpd *o, struct sess *s)
 	put_fields(o, s, s->ss.tx.hdr);
 }
 
-static FILE *
-spool_open(void)
-{
-	char path[4096];
-	const char *dir = getenv("TMPDIR");
-	FILE *fp;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/mg-opensmtpd.XXXXXX",
-	    dir != NULL && *dir != '\0' ? dir : "/tmp");
-	if ((fd = mkstemp(path)) == -1)
-		return NULL;
-	unlink(path);
-	if ((fp = fdopen(fd, "w+")) == NULL)
-		close(fd);
-	return fp;
-}
-
 void
 data_close(struct sess *s)
 {
@@ -100,6 +83,8 @@ data_close(struct sess *s)
 static void
 data_begin(struct osmtpd *o, struct sess *s, const char *token)
 {
+	struct mgerr e;
+
 	data_close(s);
 	s->in_data = 1;
 	strlcpy(s->dtoken, token, sizeof(s->dtoken));
@@ -110,8 +95,8 @@ data_begin(struct osmtpd *o, struct sess *s, const char *token)
 		put_headers(o, s);
 		return;
 	}
-	if ((s->spool = spool_open()) == NULL) {
-		log_error("session %s: spool: %s", s->id, strerror(errno));
+	if ((s->spool = spool_file("mg-opensmtpd", &e)) == NULL) {
+		log_error("session %s: spool: %s", s->id, e.msg);
 		s->dspool_err = 1;
 	}
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "state.h"
 #include "outcome.h"
 #include "osmtpd.h"
 
@@ -59,9 +60,7 @@ usage(void)
 static void
 set_defaults(struct osmtpd *o)
 {
-	o->statedir = getenv("MG_STATEDIR");
-	if (o->statedir == NULL || *o->statedir == '\0')
-		o->statedir = "/var/lib/mailguard";
+	o->statedir = state_default_dir();
 	o->relayclient = "";
 	o->step_timeout = 30;
 	o->lock_timeout = 2000;

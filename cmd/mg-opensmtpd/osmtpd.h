@@ -65,7 +65,7 @@ struct sess {
 	const struct chain_step *cur;	/* the step that runs */
 	struct step_run	*run;
 	struct chain_step xstep;	/* RUN_BATV: argv with the address */
-	char		 newfrom[SESSION_ADDR_MAX];	/* BATV's rewrite */
+	char		 newfrom[ADDR_BUF_MAX];	/* BATV's rewrite */
 
 	/* The message (data-line). */
 	int		 in_data;	/* lines are coming */

@@ -36,7 +36,7 @@ static void
 finish(struct osmtpd *o, struct sess *s)
 {
 	const struct session_answer *a = &s->ss.ans;
-	char arg[SMTP_REPLY_MAX + SESSION_ADDR_MAX];
+	char arg[SMTP_REPLY_MAX + ADDR_BUF_MAX];
 	const char *to = NULL;
 
 	end_run(s);
@@ -172,7 +172,7 @@ static void
 batv_done(struct osmtpd *o, struct sess *s)
 {
 	const char *out, *name = s->xstep.name;
-	char addr[SESSION_ADDR_MAX];
+	char addr[ADDR_BUF_MAX];
 	size_t len, n;
 	int rc;
 
@@ -272,7 +272,7 @@ request(struct osmtpd *o, struct sess *s, const char *phase,
 size_t
 steps_poll(struct osmtpd *o, struct pollfd *pfd, size_t cap, int *timeout)
 {
-	int64_t now = step_now_ms();
+	int64_t now = clock_ms();
 	struct sess *s;
 	size_t i, n = 0;
 	int ms;
@@ -299,7 +299,7 @@ steps_poll(struct osmtpd *o, struct pollfd *pfd, size_t cap, int *timeout)
 void
 steps_work(struct osmtpd *o)
 {
-	int64_t now = step_now_ms();
+	int64_t now = clock_ms();
 	struct sess *s, *next;
 	size_t i;
 

@@ -21,8 +21,6 @@
 
 #include <openssl/evp.h>
 
-#include "authres.h"
-#include "hdr.h"
 #include "log.h"
 #include "wrap.h"
 
@@ -30,6 +28,9 @@ extern char **environ;
 
 /* The checkpassword interface takes at most 512 bytes on fd 3. */
 #define CHECKPW_MAX	512
+/* A decoded user name or password; checkpassword takes 512 bytes for
+ * both (CHECKPW_MAX), so a longer one fails there anyway. */
+#define AUTH_CRED_MAX	600
 
 /* PLAIN and LOGIN send the password itself: TLS first, by default. */
 static int
@@ -306,7 +307,7 @@ auth_cram(struct wrap *w, const char *init, char *chal, size_t ccap,
 void
 cmd_auth(struct wrap *w, const char *arg)
 {
-	char mech[16], user[600], pass[600], chal[320];
+	char mech[16], user[AUTH_CRED_MAX], pass[AUTH_CRED_MAX], chal[320];
 	const char *init;
 	int rc;
 

@@ -16,34 +16,23 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "spool.h"
 #include "wrap.h"
 
 /* The session's spool file, made once and emptied for each message. */
 static int
-spool_open(struct wrap *w, FILE **fp)
+message_file(struct wrap *w, FILE **fp, struct mgerr *e)
 {
-	char path[4096];
-	const char *dir = getenv("TMPDIR");
-	int fd;
-
-	if (w->spool != NULL) {
-		rewind(w->spool);
-		if (ftruncate(fileno(w->spool), 0) == -1)
-			return -1;
-		*fp = w->spool;
-		return fileno(w->spool);
-	}
-	snprintf(path, sizeof(path), "%s/mg-wrap.XXXXXX",
-	    dir != NULL && *dir != '\0' ? dir : "/tmp");
-	if ((fd = mkstemp(path)) == -1)
+	if (w->spool == NULL && (w->spool = spool_file("mg-wrap", e)) ==
+	    NULL)
 		return -1;
-	unlink(path);
-	if ((*fp = fdopen(fd, "w+")) == NULL) {
-		close(fd);
+	rewind(w->spool);
+	if (ftruncate(fileno(w->spool), 0) == -1) {
+		mgerr_set(e, "%s", strerror(errno));
 		return -1;
 	}
-	w->spool = *fp;
-	return fd;
+	*fp = w->spool;
+	return fileno(w->spool);
 }
 
 /*
@@ -282,6 +271,7 @@ data_stream(struct wrap *w)
 void
 cmd_data(struct wrap *w)
 {
+	struct mgerr e;
 	long long size;
 	FILE *fp;
 	int fd, rc;
@@ -299,8 +289,8 @@ cmd_data(struct wrap *w)
 		    "503 5.5.1 need MAIL before DATA");
 		return;
 	}
-	if ((fd = spool_open(w, &fp)) == -1) {
-		log_error("spool: %s", strerror(errno));
+	if ((fd = message_file(w, &fp, &e)) == -1) {
+		log_error("spool: %s", e.msg);
 		cl_puts(w, "451 4.3.0 temporary failure (spool)");
 		return;
 	}

@@ -128,7 +128,7 @@ cl_line(struct wrap *w, struct smtp_line *ln)
 			srv_drain(w);
 		if (cl_flush(w) == -1)
 			return -1;
-		now = step_now_ms();
+		now = clock_ms();
 		ms = w->idle_timeout * 1000;
 		if (w->deadline - now < ms)
 			ms = w->deadline - now;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "state.h"
 #include "outcome.h"
 #include "wrap.h"
 
@@ -73,9 +74,7 @@ set_defaults(struct wrap *w)
 	if (gethostname(host, sizeof(host) - 1) == -1)
 		strlcpy(host, "localhost", sizeof(host));
 	w->hostname = host;
-	w->statedir = getenv("MG_STATEDIR");
-	if (w->statedir == NULL || *w->statedir == '\0')
-		w->statedir = "/var/lib/mailguard";
+	w->statedir = state_default_dir();
 	w->relayclient = "";
 	w->step_timeout = 30;
 	w->server_timeout = 600;	/* RFC 5321 section 4.5.3.2.6 */
@@ -190,7 +189,7 @@ main(int argc, char **argv)
 	}
 	if (W.qmail_queue)
 		return qq_main(&W);
-	W.s.start = step_now_ms();
+	W.s.start = clock_ms();
 	W.deadline = W.s.start + W.session_timeout * 1000;
 	return client_session(&W);
 }

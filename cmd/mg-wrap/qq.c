@@ -13,23 +13,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "spool.h"
 #include "wrap.h"
 
 #define QQ_ENVELOPE_MAX	(1024 * 1024)
-
-static int
-tmpfd(void)
-{
-	char path[4096];
-	const char *dir = getenv("TMPDIR");
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/mg-wrap.XXXXXX",
-	    dir != NULL && *dir != '\0' ? dir : "/tmp");
-	if ((fd = mkstemp(path)) != -1)
-		unlink(path);
-	return fd;
-}
+#define QQ_TAG		"mg-wrap"	/* of the spool files */
 
 static int
 copy(int from, int to, const char *head)
@@ -88,9 +76,10 @@ qq_main(struct wrap *w)
 {
 	char *env;
 	size_t envlen;
+	struct mgerr e;
 	int msg, out, efd;
 
-	if ((msg = tmpfd()) == -1 || copy(0, msg, NULL) == -1 ||
+	if ((msg = spool_fd(QQ_TAG, &e)) == -1 || copy(0, msg, NULL) == -1 ||
 	    (env = read_envelope(&envlen)) == NULL) {
 		log_error("read the message or envelope: %s",
 		    strerror(errno));
@@ -100,8 +89,10 @@ qq_main(struct wrap *w)
 	/* No client to tell: the refusal was logged. */
 	if (run_stage(w, CHAIN_DATA, msg) != SESSION_GO)
 		return w->s.ans.code / 100 == 5 ? 31 : 71;
-	if ((out = tmpfd()) == -1 || (efd = tmpfd()) == -1 ||
-	    lseek(msg, 0, SEEK_SET) == -1 || copy(msg, out, w->s.tx.hdr) == -1 ||
+	if ((out = spool_fd(QQ_TAG, &e)) == -1 ||
+	    (efd = spool_fd(QQ_TAG, &e)) == -1 ||
+	    lseek(msg, 0, SEEK_SET) == -1 ||
+	    copy(msg, out, w->s.tx.hdr) == -1 ||
 	    write(efd, env, envlen) != (ssize_t)envlen ||
 	    lseek(out, 0, SEEK_SET) == -1 || lseek(efd, 0, SEEK_SET) == -1 ||
 	    dup2(out, 0) == -1 || dup2(efd, 1) == -1) {

@@ -183,7 +183,7 @@ static void
 cmd_mail(struct wrap *w, const char *arg)
 {
 	char path[ADDR_PATH_MAX + 8], val[32];
-	char line[SESSION_ADDR_MAX + 64];
+	char line[ADDR_BUF_MAX + 64];
 	const char *params;
 	struct mailaddr a;
 	struct mgerr e;
@@ -233,7 +233,7 @@ cmd_mail(struct wrap *w, const char *arg)
 static void
 cmd_rcpt(struct wrap *w, const char *arg)
 {
-	char path[ADDR_PATH_MAX + 8], line[SESSION_ADDR_MAX + 16];
+	char path[ADDR_PATH_MAX + 8], line[ADDR_BUF_MAX + 16];
 	const char *params;
 	struct mailaddr a;
 	struct mgerr e;

@@ -28,7 +28,7 @@
 /* A command relayed to the real server whose reply is still to come. */
 struct pend {
 	char	 kind;		/* 'M' MAIL, 'R' RCPT, 'D' DATA */
-	char	 addr[600];	/* the RCPT address, for the log */
+	char	 addr[ADDR_BUF_MAX];	/* the RCPT, for the log */
 };
 
 struct wrap {
