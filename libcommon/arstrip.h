@@ -109,4 +109,40 @@ int	arstrip_held(const struct arstrip *s);
  */
 int	arstrip_end(struct arstrip *s);
 
+/*
+ * The streaming form with its buffers, for an adapter that passes the
+ * message on as it reads it, in pieces: a physical line may come in
+ * several (a line longer than the reader's buffer), each piece with eol
+ * set when it ends the line.  A header line is judged whole, or on its
+ * first ARSTRIP_LINE_MAX bytes; lines to pass on go to emit, in order,
+ * the rest are left out.  A header line too long to judge that way, or
+ * a field held past the buffer, counts as ours (RFC 5322 section 2.1.1
+ * caps a line at 998 octets).  After the header, pieces go straight on.
+ */
+typedef int	arstrip_emit_fn(void *arg, const char *p, size_t n, int eol);
+
+#define ARSTRIP_LINE_MAX	2048
+
+struct arstrip_buf {
+	struct arstrip	 s;
+	int		 body;		/* past the header */
+	int		 in_line;	/* the last piece did not end its line */
+	int		 judged;	/* ... and the line has its answer */
+	int		 cur;		/* that answer */
+	int		 force;		/* leaving out the rest of a field */
+	size_t		 dropped;	/* fields left out */
+	size_t		 llen, len;
+	char		 line[ARSTRIP_LINE_MAX];	/* a line coming */
+	char		 hold[4 * ARSTRIP_HOLD_MAX];	/* "line\n" ... */
+};
+
+/* Starts a message; id as for arstrip_init. */
+void	arstrip_buf_init(struct arstrip_buf *b, const char *id);
+/* One piece of the message.  0, or -1 when emit failed (it returned -1). */
+int	arstrip_buf_line(struct arstrip_buf *b, const char *p, size_t n,
+	    int eol, arstrip_emit_fn *emit, void *arg);
+/* The message ended: settles what is held.  0, or -1 as above. */
+int	arstrip_buf_end(struct arstrip_buf *b, arstrip_emit_fn *emit,
+	    void *arg);
+
 #endif

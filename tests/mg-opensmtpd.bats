@@ -171,13 +171,16 @@ filter-result|$S1|$TK|proceed"
 
 # One message through data-line: the fields of every stage on top, then
 # the lines unchanged (dot-stuffed, with their '|'), then the lone dot.
+one_rcpt() {
+	f rcpt-to b@test.example
+	r tx-rcpt "0000000a|ok|b@test.example"
+}
 message() {
 	opening
 	f mail-from a@good.example
 	r tx-begin 0000000a
 	r tx-mail "0000000a|ok|a@good.example"
-	f rcpt-to b@test.example
-	r tx-rcpt "0000000a|ok|b@test.example"
+	one_rcpt
 	f rcpt-to c@test.example
 	r tx-rcpt "0000000a|ok|c@test.example"
 	r tx-data "0000000a|ok"
@@ -212,6 +215,46 @@ filter-dataline|$S1|$TK|..a line that starts with a dot
 filter-dataline|$S1|$TK|a|line|with|bars
 filter-dataline|$S1|$TK|.
 filter-result|$S1|$TK|proceed"
+}
+
+# A message carrying Authentication-Results fields: forged in smtpd's
+# admd (mx.test.example, folded), and another host's.
+forged_message() {
+	opening
+	f mail-from a@good.example
+	r tx-begin 0000000a
+	r tx-mail "0000000a|ok|a@good.example"
+	one_rcpt
+	f data-line 'Authentication-Results: MX.Test.Example;'
+	f data-line '	dkim=pass header.d=good.example'
+	f data-line 'Authentication-Results: other.example; spf=pass'
+	f data-line 'Subject: hello'
+	f data-line ''
+	f data-line 'Authentication-Results: mx.test.example; in the body'
+	f data-line .
+	f commit
+}
+
+@test "mg-opensmtpd removes Authentication-Results fields forged in its admd before the data steps" {
+	cat >"$T/dchain" <<-EOF
+	[data]
+	: cat > "$T/seen"
+	EOF
+	run --separate-stderr mg-opensmtpd -C "$T/dchain" < <(hs06; forged_message)
+	assert_success
+	assert_equal "$(cat "$T/seen")" "Authentication-Results: other.example; spf=pass
+Subject: hello
+
+Authentication-Results: mx.test.example; in the body"
+	refute_output --partial 'dkim=pass'
+	assert_line "filter-dataline|$S1|$TK|Authentication-Results: other.example; spf=pass"
+	[[ "$stderr" == *"removed 1 Authentication-Results field claiming mx.test.example"* ]]
+	# Lines that only pass through (--add-headers) are filtered too.
+	run --separate-stderr mg-opensmtpd -C /dev/null --add-headers yes < <(hs06; forged_message)
+	assert_success
+	refute_output --partial 'dkim=pass'
+	assert_line "filter-dataline|$S1|$TK|Authentication-Results: other.example; spf=pass"
+	assert_line "filter-dataline|$S1|$TK|Subject: hello"
 }
 
 @test "mg-opensmtpd gives the data steps the message unstuffed on stdin" {

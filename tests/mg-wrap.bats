@@ -186,6 +186,28 @@ teardown() {
 	assert_equal "$(delivered)" 0
 }
 
+@test "mg-wrap removes Authentication-Results fields forged in its name before any step sees them" {
+	printf '[data]\n: grep -c "dkim=pass" | sed "s/^/X-Forged-Seen: /"; exit 0\n' >"$T/c"
+	for chain in "$T/c" /dev/null; do
+		wrap_start -C "$chain"
+		smtp --from a@b.test --to user@example.test \
+		    --add-header "Authentication-Results: MX.TEST; dkim=pass header.d=b.test" \
+		    --add-header "Authentication-Results: other.example; spf=pass" \
+		    --body "Authentication-Results: mx.test; in the body"
+		assert_output --partial "<-  250 Queued"
+		server_stop
+	done
+	assert_equal "$(delivered)" 2
+	for m in "$QP"/queue/msg.*; do
+		! grep -q 'dkim=pass' "$m"
+		grep -q '^Authentication-Results: other.example; spf=pass' "$m"
+		grep -q '^Authentication-Results: mx.test; in the body' "$m"
+	done
+	# The [data] step (spooled) did not see it either.
+	grep -qh '^X-Forged-Seen: 0' "$QP"/queue/msg.*
+	grep -q 'removed 1 Authentication-Results field claiming mx.test' "$T/server.log"
+}
+
 @test "mg-wrap keeps the session after a 554 for one message at the data stage" {
 	printf '[data]\n: grep -q VIRUS && { echo "554 5.7.1 infected"; exit 100; }; exit 0\n' >"$T/c"
 	wrap_start -C "$T/c"
@@ -713,6 +735,20 @@ cram_setup() {
 	grep -q '^X-Data-Lines: 3$' "$QP"/queue/msg.*
 	grep -q '^Subject: q$' "$QP"/queue/msg.*
 	[ "$(tr '\0' ' ' <"$QP"/queue/env.*)" = "Fa@b.test Tu@example.test  " ]
+}
+
+@test "mg-wrap as QMAILQUEUE removes Authentication-Results fields forged in its name" {
+	printf '[data]\n: echo "X-Step-Saw: $(grep -c dkim=pass)"; exit 0\n' >"$T/c"
+	printf 'Authentication-Results: mx.test;\n\tdkim=pass\nAuthentication-Results: other.example; spf=pass\nSubject: q\n\nbody\n' >"$T/msg"
+	printf 'Fa@b.test\0Tu@example.test\0\0' >"$T/env"
+	run --separate-stderr sh -c 'mg-wrap -Q -H mx.test -C "$1" -- "$2" <"$3" 1<"$4"' \
+	    - "$T/c" "$QP/qq" "$T/msg" "$T/env"
+	assert_success
+	assert_equal "$(delivered)" 1
+	m=$(cat "$QP"/queue/msg.*)
+	[[ "$m" != *"dkim=pass"* ]]
+	[[ "$m" == *"X-Step-Saw: 0"* ]]
+	[[ "$m" == *"Authentication-Results: other.example; spf=pass"* ]]
 }
 
 @test "mg-wrap as QMAILQUEUE exits 31 on a rejection and 54 on a short envelope" {

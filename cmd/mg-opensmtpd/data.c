@@ -72,6 +72,8 @@ data_close(struct sess *s)
 	if (s->spool != NULL)
 		fclose(s->spool);
 	s->spool = NULL;
+	free(s->ar);
+	s->ar = NULL;
 	s->in_data = s->passthru = s->data_done = s->commit_wait = 0;
 	s->dspool_err = 0;
 	s->dverdict = 0;
@@ -79,6 +81,8 @@ data_close(struct sess *s)
 	s->ddrop = s->dsteps = 0;
 	s->dbytes = s->dlines = s->dcut = 0;
 }
+
+static void	take_end(struct osmtpd *, struct sess *);
 
 static void
 data_begin(struct osmtpd *o, struct sess *s, const char *token)
@@ -88,6 +92,15 @@ data_begin(struct osmtpd *o, struct sess *s, const char *token)
 	data_close(s);
 	s->in_data = 1;
 	strlcpy(s->dtoken, token, sizeof(s->dtoken));
+	/* RFC 8601 section 5: fields forged in our name go first. */
+	if ((s->ar = malloc(sizeof(*s->ar))) == NULL) {
+		/* The lines still go back; commit defers the message. */
+		log_error("session %s: out of memory", s->id);
+		s->dverdict = 451;
+		strlcpy(s->dreply, "451 4.3.0 temporary failure (out of "
+		    "memory)", sizeof(s->dreply));
+	} else
+		arstrip_buf_init(s->ar, o->sc.hostname);
 	if (o->chain.n[CHAIN_DATA] == 0 && (o->dkim.n[CHAIN_DATA] == 0 ||
 	    !is_outbound(o, s))) {
 		/* Nothing reads the message: the fields, then the lines. */
@@ -114,6 +127,7 @@ cut_warning(struct sess *s)
 static void
 data_end(struct osmtpd *o, struct sess *s)
 {
+	take_end(o, s);
 	if (s->passthru) {
 		put_line(o, s, 0, ".", 1);
 		s->data_done = 1;
@@ -139,6 +153,49 @@ data_end(struct osmtpd *o, struct sess *s)
 	start_stage(o, s, CHAIN_DATA);
 }
 
+struct take {
+	struct osmtpd	*o;
+	struct sess	*s;
+};
+
+/* A line of the message that is not forged: echoed, or spooled. */
+static int
+take_line(void *arg, const char *p, size_t n, int eol)
+{
+	struct osmtpd *o = ((struct take *)arg)->o;
+	struct sess *s = ((struct take *)arg)->s;
+
+	(void)eol;	/* smtpd's lines are whole */
+	if (s->passthru) {
+		put_line(o, s, 0, p, n);
+		return 0;
+	}
+	/* RFC 5321 section 4.5.2: the steps read the text unstuffed. */
+	if (n > 0 && p[0] == '.') {
+		p++;
+		n--;
+	}
+	s->dbytes += (long long)n + 1;
+	if (fwrite(p, 1, n, s->spool) != n || putc('\n', s->spool) == EOF) {
+		log_error("session %s: spool: %s", s->id, strerror(errno));
+		s->dspool_err = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* The end of the message: lines held back go on (or not) now. */
+static void
+take_end(struct osmtpd *o, struct sess *s)
+{
+	if (s->ar != NULL && !s->dspool_err)
+		arstrip_buf_end(s->ar, take_line, &(struct take){ o, s });
+	if (s->ar != NULL && s->ar->dropped > 0)
+		log_warn("session %s: removed %zu Authentication-Results "
+		    "field%s claiming %s", s->id, s->ar->dropped,
+		    s->ar->dropped == 1 ? "" : "s", o->sc.hostname);
+}
+
 void
 data_line(struct osmtpd *o, struct sess *s, const char *token,
     const char *line)
@@ -153,22 +210,14 @@ data_line(struct osmtpd *o, struct sess *s, const char *token,
 		return;
 	}
 	s->dlines++;
-	if (s->passthru) {
-		put_line(o, s, 0, line, n);
+	if (s->ar == NULL) {
+		if (s->passthru)
+			put_line(o, s, 0, line, n);
 		return;
 	}
 	if (s->dspool_err)
 		return;
-	/* RFC 5321 section 4.5.2: the steps read the text unstuffed. */
-	if (p[0] == '.') {
-		p++;
-		n--;
-	}
-	s->dbytes += (long long)n + 1;
-	if (fwrite(p, 1, n, s->spool) != n || putc('\n', s->spool) == EOF) {
-		log_error("session %s: spool: %s", s->id, strerror(errno));
-		s->dspool_err = 1;
-	}
+	arstrip_buf_line(s->ar, p, n, 1, take_line, &(struct take){ o, s });
 }
 
 void

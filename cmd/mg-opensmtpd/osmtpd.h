@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "arstrip.h"
 #include "authres.h"
 #include "chain.h"
 #include "fields.h"
@@ -73,6 +74,7 @@ struct sess {
 	int		 data_done;	/* the lines (or "." alone) went back */
 	char		 dtoken[OS_ID_LEN + 1];
 	FILE		*spool;		/* unstuffed, LF ends */
+	struct arstrip_buf *ar;		/* forged fields left out */
 	long long	 dbytes, dlines, dcut;
 	int		 dspool_err;
 	int		 dverdict;	/* 0 proceed, else the reply's code */

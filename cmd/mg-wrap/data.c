@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arstrip.h"
 #include "log.h"
 #include "spool.h"
 #include "wrap.h"
@@ -35,6 +36,49 @@ message_file(struct wrap *w, FILE **fp, struct mgerr *e)
 	return fileno(w->spool);
 }
 
+/* A line of the message that is not forged, into the spool file. */
+static int
+to_spool(void *arg, const char *p, size_t n, int eol)
+{
+	FILE *fp = arg;
+
+	if (fwrite(p, 1, n, fp) != n || (eol && putc('\n', fp) == EOF))
+		return -1;
+	return 0;
+}
+
+/* ... or on to the server, with the CRLF of the wire. */
+static int
+to_server(void *arg, const char *p, size_t n, int eol)
+{
+	struct wrap *w = arg;
+
+	if (!srv_running(w))
+		return 0;
+	if (srv_send(w, p, n) == 0 && eol)
+		srv_send(w, "\r\n", 2);
+	return 0;
+}
+
+/* RFC 8601 section 5: fields forged in our name never go on. */
+static struct arstrip_buf *
+forged_filter(struct wrap *w)
+{
+	static struct arstrip_buf ab;
+
+	arstrip_buf_init(&ab, w->hostname);
+	return &ab;
+}
+
+void
+forged_log(struct wrap *w, const struct arstrip_buf *ab)
+{
+	if (ab->dropped > 0)
+		log_warn("removed %zu Authentication-Results field%s "
+		    "claiming %s", ab->dropped, ab->dropped == 1 ? "" : "s",
+		    w->hostname);
+}
+
 /*
  * Reads the message text up to the lone "." (RFC 5321 section 4.5.2:
  * one leading dot removed) into fp with LF line ends, as qmail-queue
@@ -44,6 +88,7 @@ message_file(struct wrap *w, FILE **fp, struct mgerr *e)
 static int
 read_text(struct wrap *w, FILE *fp, long long *size)
 {
+	struct arstrip_buf *ab = forged_filter(w);
 	struct smtp_line ln;
 	const char *p;
 	size_t n;
@@ -77,10 +122,13 @@ read_text(struct wrap *w, FILE *fp, long long *size)
 			big = 1;
 		if (big)
 			continue;
-		if (fwrite(p, 1, n, fp) != n ||
-		    (ln.eol != SMTP_EOL_NONE && putc('\n', fp) == EOF))
+		if (arstrip_buf_line(ab, p, n, ln.eol != SMTP_EOL_NONE,
+		    to_spool, fp) == -1)
 			big = -1;
 	}
+	if (big == 0 && arstrip_buf_end(ab, to_spool, fp) == -1)
+		big = -1;
+	forged_log(w, ab);
 	if (big == -1 || fflush(fp) == EOF)
 		return -1;
 	return big;
@@ -191,6 +239,7 @@ stream_abort(struct wrap *w, const char *end, const char *reply)
 static int
 stream_text(struct wrap *w)
 {
+	struct arstrip_buf *ab = forged_filter(w);
 	struct smtp_line ln;
 	long long size = 0;
 	int bol = 1, rc, big = 0, stuffed;
@@ -221,9 +270,13 @@ stream_text(struct wrap *w)
 			big = 1;
 		if (big || !srv_running(w))
 			continue;
-		if (srv_send(w, ln.p, ln.len) == 0 && ln.eol != SMTP_EOL_NONE)
-			srv_send(w, "\r\n", 2);
+		/* Still stuffed: no field name starts with a dot. */
+		arstrip_buf_line(ab, ln.p, ln.len, ln.eol != SMTP_EOL_NONE,
+		    to_server, w);
 	}
+	if (!big)
+		arstrip_buf_end(ab, to_server, w);
+	forged_log(w, ab);
 	return big;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arstrip.h"
 #include "log.h"
 #include "spool.h"
 #include "wrap.h"
@@ -32,6 +33,44 @@ copy(int from, int to, const char *head)
 		if (write(to, buf, (size_t)n) != n)
 			return -1;
 	return n == 0 ? 0 : -1;
+}
+
+static int
+to_fd(void *arg, const char *p, size_t n, int eol)
+{
+	int fd = *(int *)arg;
+
+	if (write(fd, p, n) != (ssize_t)n || (eol && write(fd, "\n", 1) != 1))
+		return -1;
+	return 0;
+}
+
+/*
+ * Copies the message from fd 0 to fd, without the Authentication-Results
+ * fields forged in our name (RFC 8601 section 5).
+ */
+static int
+copy_message(struct wrap *w, int fd)
+{
+	static struct arstrip_buf ab;
+	char buf[16384];
+	const char *p, *nl;
+	ssize_t n;
+	size_t k;
+
+	arstrip_buf_init(&ab, w->hostname);
+	while ((n = read(0, buf, sizeof(buf))) > 0)
+		for (p = buf; p < buf + n; p += k + (nl != NULL)) {
+			nl = memchr(p, '\n', (size_t)(buf + n - p));
+			k = (size_t)((nl != NULL ? nl : buf + n) - p);
+			if (arstrip_buf_line(&ab, p, k, nl != NULL, to_fd,
+			    &fd) == -1)
+				return -1;
+		}
+	if (n == -1 || arstrip_buf_end(&ab, to_fd, &fd) == -1)
+		return -1;
+	forged_log(w, &ab);
+	return 0;
 }
 
 /* Reads the envelope into env (len bytes); -1 when short or malformed. */
@@ -79,7 +118,7 @@ qq_main(struct wrap *w)
 	struct mgerr e;
 	int msg, out, efd;
 
-	if ((msg = spool_fd(QQ_TAG, &e)) == -1 || copy(0, msg, NULL) == -1 ||
+	if ((msg = spool_fd(QQ_TAG, &e)) == -1 || copy_message(w, msg) == -1 ||
 	    (env = read_envelope(&envlen)) == NULL) {
 		log_error("read the message or envelope: %s",
 		    strerror(errno));

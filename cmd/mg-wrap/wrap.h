@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "arstrip.h"
 #include "authres.h"
 #include "chain.h"
 #include "fields.h"
@@ -146,6 +147,8 @@ void	bad(struct wrap *w, const char *reply);
 
 /* data.c */
 void	cmd_data(struct wrap *w);
+/* Logs the Authentication-Results fields ab left out, if any. */
+void	forged_log(struct wrap *w, const struct arstrip_buf *ab);
 
 /* auth.c */
 int	auth_offered(const struct wrap *w);

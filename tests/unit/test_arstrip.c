@@ -275,6 +275,99 @@ test_msg(void)
 	fclose(o);
 }
 
+/* arstrip_buf's emit: appends the piece, and "\n" at a line end. */
+static int
+collect(void *arg, const char *p, size_t n, int eol)
+{
+	char *out = arg;
+	size_t len = strlen(out);
+
+	if (len + n + 2 > 8192)
+		return -1;
+	memcpy(out + len, p, n);
+	out[len + n] = '\0';
+	if (eol)
+		strcat(out + len + n, "\n");
+	return 0;
+}
+
+/* Feeds text's lines to b in pieces of at most piece bytes. */
+static void
+feed(struct arstrip_buf *b, const char *text, size_t piece, char *out)
+{
+	const char *p = text, *nl;
+	size_t n, k;
+
+	out[0] = '\0';
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		for (k = 0; k + piece < n; k += piece)
+			T_INT(arstrip_buf_line(b, p + k, piece, 0, collect,
+			    out), 0);
+		T_INT(arstrip_buf_line(b, p + k, n - k, nl != NULL, collect,
+		    out), 0);
+		p += n + (nl != NULL);
+	}
+	T_INT(arstrip_buf_end(b, collect, out), 0);
+}
+
+/* n nested comments: "((...))". */
+static void
+walls(char *w, size_t n)
+{
+	memset(w, '(', n);
+	memset(w + n, ')', n);
+	w[2 * n] = '\0';
+}
+
+static void
+test_buf(void)
+{
+	static const char msg[] =
+	    "Received: from x\n"
+	    "Authentication-Results:\n"
+	    "\t(folded) mx.test; dkim=pass\n"
+	    "Authentication-Results: other.example; spf=pass\n"
+	    "Authentication-Results: MX.TEST; spf=pass\n"
+	    "  smtp.mailfrom=a@b\n"
+	    "Subject: hi\n"
+	    "\n"
+	    "Authentication-Results: mx.test; body line\n";
+	static const char want[] =
+	    "Received: from x\n"
+	    "Authentication-Results: other.example; spf=pass\n"
+	    "Subject: hi\n"
+	    "\n"
+	    "Authentication-Results: mx.test; body line\n";
+	char out[8192], in[8192], wall[4096];
+	struct arstrip_buf *b = malloc(sizeof(*b));
+	size_t piece;
+
+	T_OK(b != NULL);
+	for (piece = 1000; piece >= 30; piece /= 2) {
+		arstrip_buf_init(b, "mx.test");
+		feed(b, msg, piece, out);
+		T_STR(out, want);
+		T_INT(b->dropped, 2);
+	}
+	/* A line in pieces is judged whole: this id is another host's. */
+	walls(wall, 600);
+	snprintf(in, sizeof(in), "Authentication-Results: %s other.example;"
+	    " spf=pass\n\tsmtp.mailfrom=a@b\nSubject: hi\n\nbody\n", wall);
+	arstrip_buf_init(b, "mx.test");
+	feed(b, in, 512, out);
+	T_STR(out, in);
+	/* Past ARSTRIP_LINE_MAX before its id, a field counts as ours. */
+	walls(wall, 1500);
+	snprintf(in, sizeof(in), "Authentication-Results: %s other.example;"
+	    " spf=pass\n\tsmtp.mailfrom=a@b\nSubject: hi\n\nbody\n", wall);
+	arstrip_buf_init(b, "mx.test");
+	feed(b, in, 512, out);
+	T_STR(out, "Subject: hi\n\nbody\n");
+	free(b);
+}
+
 int
 main(void)
 {
@@ -284,5 +377,6 @@ main(void)
 	test_stream_wall();
 	test_agree();
 	test_msg();
+	test_buf();
 	return t_done("test_arstrip");
 }
