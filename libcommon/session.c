@@ -1,6 +1,7 @@
 /*
  * session: the session engine every adapter uses (session.h).
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,7 @@ session_stage_begin(struct session *s, enum chain_stage st)
 	s->stage = st;
 	s->stepi = 0;
 	s->over = 0;
+	s->delay_ms = 0;
 	memset(&s->ans, 0, sizeof(s->ans));
 	s->ans.what = SESSION_GO;
 }
@@ -169,6 +171,7 @@ session_step_done(struct session *s, const struct chain_step *st,
     const struct step_result *res)
 {
 	const char *sname = chain_stage_name(s->stage);
+	char why[32];
 
 	if (res->verdict == STEP_ACCEPT && res->rcpt[0] != '\0') {
 		/* The step names the mailbox to deliver to (mg-batv). */
@@ -180,6 +183,13 @@ session_step_done(struct session *s, const struct chain_step *st,
 		} else
 			session_log(s, sname, st->name, "accept", NULL,
 			    "address ignored outside rcpt");
+		return;
+	}
+	if (res->verdict == STEP_ACCEPT && res->delay_ms > 0) {
+		snprintf(why, sizeof(why), "wait %lld ms",
+		    (long long)res->delay_ms);
+		session_log(s, sname, st->name, "accept", NULL, why);
+		s->delay_ms += res->delay_ms;
 		return;
 	}
 	if (res->verdict != STEP_ACCEPT) {
@@ -220,6 +230,11 @@ session_run_stage(struct session *s, enum chain_stage st, int in_fd,
 		if (step_run(step, e->v, in_fd, timeout_ms, res, &err) == -1)
 			log_error("run %s: %s", step->name, err.msg);
 		session_step_done(s, step, res);
+		if (s->delay_ms > 0) {
+			/* One session a process: waiting blocks no other. */
+			poll(NULL, 0, (int)s->delay_ms);
+			s->delay_ms = 0;
+		}
 	}
 	free(res);
 	return s->ans.what;

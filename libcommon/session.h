@@ -111,6 +111,7 @@ struct session {
 	enum chain_stage stage;
 	size_t		 stepi;		/* the next step */
 	int		 over;		/* the stage has its answer */
+	int64_t		 delay_ms;	/* to wait before the next step */
 	struct session_answer ans;
 };
 
@@ -138,8 +139,10 @@ const struct chain_step *session_next_step(struct session *s);
 /*
  * Applies step st's verdict: logs it; on accept keeps its header fields
  * (session scope before MAIL, else the transaction's) and its results
- * for MG_AUTHRES, or takes the recipient it names at [rcpt]; on a
- * refusal ends the stage with it.
+ * for MG_AUTHRES, takes the recipient it names at [rcpt], or sets
+ * s->delay_ms to the delay it asks for (mg-tarpit --print), which the
+ * adapter waits, without blocking other sessions, before it goes on;
+ * on a refusal ends the stage with it.
  */
 void	session_step_done(struct session *s, const struct chain_step *st,
 	    const struct step_result *res);

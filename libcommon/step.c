@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "num.h"
 #include "step.h"
 
 extern char **environ;
@@ -295,6 +296,26 @@ address_line(const char *out, size_t len, char *addr, size_t cap)
 	return 1;
 }
 
+/* A lone number of seconds, "22.5", in thousandths (milliseconds). */
+static int
+delay_line(const char *out, size_t len, int64_t *ms)
+{
+	char buf[32];
+	struct mgerr e;
+	long long v;
+
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+		len--;
+	if (len == 0 || len >= sizeof(buf) || memchr(out, '\n', len) != NULL)
+		return 0;
+	memcpy(buf, out, len);
+	buf[len] = '\0';
+	if (num_milli(buf, STEP_DELAY_MAX, &v, &e) == -1)
+		return 0;
+	*ms = v;
+	return 1;
+}
+
 void
 step_result(const struct step_run *r, struct step_result *res)
 {
@@ -321,7 +342,8 @@ step_result(const struct step_run *r, struct step_result *res)
 	switch (WEXITSTATUS(st)) {
 	case 0:
 		if (address_line(r->out, r->outlen, res->rcpt,
-		    sizeof(res->rcpt))) {
+		    sizeof(res->rcpt)) ||
+		    delay_line(r->out, r->outlen, &res->delay_ms)) {
 			res->verdict = STEP_ACCEPT;
 			break;
 		}

@@ -31,12 +31,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "addr.h"
 #include "chain.h"
 #include "clock.h"
 #include "err.h"
 #include "smtp.h"
 
 #define STEP_OUT_MAX	16384	/* stdout kept from one step */
+#define STEP_DELAY_MAX	3600000	/* ms: the longest delay a step asks */
 
 enum step_verdict { STEP_ACCEPT, STEP_REJECT, STEP_DEFER };
 
@@ -64,7 +66,13 @@ struct step_result {
 	 * the recipient to use instead of the one given, as mg-batv prints
 	 * for a tagged recipient; "" otherwise.
 	 */
-	char		rcpt[600];
+	char		rcpt[ADDR_BUF_MAX];
+	/*
+	 * Exit 0 with one number of seconds alone on stdout ("22.5"): the
+	 * delay to wait before the session goes on, as mg-tarpit --print
+	 * prints it, at most STEP_DELAY_MAX ms; 0 otherwise.
+	 */
+	int64_t		delay_ms;
 	size_t		hlen;
 	char		headers[STEP_OUT_MAX];	/* fields, LF line ends */
 };

@@ -316,6 +316,28 @@ filter-result|$S1|$TK|reject|550 5.7.1 spam"
 	[ "$ms" -lt 4500 ]
 }
 
+@test "mg-opensmtpd waits the delay mg-tarpit --print asks for without holding up other sessions" {
+	printf '[rcpt]\n%s/bin/mg-tarpit --print --statedir %s --after 1 --delay 2\n: echo "X-After: $SMTPRCPTTO"\n' "$TOP" "$T" >"$T/tchain"
+	start=$(date +%s%N)
+	# The second recipient of S1 is past --after 1: it waits 2 s.
+	run --separate-stderr mg-opensmtpd -C "$T/tchain" < <(hs06
+	    S=$S1 opening; S=$S1 f mail-from a@good.example
+	    S=$S1 f rcpt-to b@test.example
+	    S=$S1 r tx-rcpt "0000000a|ok|b@test.example"
+	    S=$S1 f rcpt-to c@test.example
+	    S=$S2 opening; S=$S2 f mail-from a@good.example)
+	ms=$((($(date +%s%N) - start) / 1000000))
+	assert_success
+	# The recipient proceeds after the wait, not with 451; S2's MAIL
+	# was answered while S1 waited.
+	assert_equal "$(answers | tail -1)" "filter-result|$S1|$TK|proceed"
+	assert_equal "$(answers | grep -c '|proceed$')" 8
+	[[ "$stderr" == *"stage=rcpt step=mg-tarpit decision=accept session=$S1"*'rcpt=c@test.example why="wait 2000 ms"'* ]]
+	[[ "$stderr" == *"stage=rcpt step=sh decision=accept session=$S1"* ]]
+	[ "$ms" -ge 2000 ]
+	[ "$ms" -lt 4000 ]
+}
+
 @test "mg-opensmtpd tells the steps the authenticated user and auth=pass (0.6 link-auth)" {
 	run --separate-stderr mg-opensmtpd -C "$T/chain" --relayclient "" < <(hs06; opening
 	    r link-tls "version=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256"

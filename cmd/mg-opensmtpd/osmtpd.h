@@ -64,6 +64,7 @@ struct sess {
 	size_t		 stepi;
 	enum run_kind	 kind;
 	const struct chain_step *cur;	/* the step that runs */
+	int64_t		 wake;		/* clock_ms() to go on at, or 0 */
 	struct step_run	*run;
 	struct chain_step xstep;	/* RUN_BATV: argv with the address */
 	char		 newfrom[ADDR_BUF_MAX];	/* BATV's rewrite */

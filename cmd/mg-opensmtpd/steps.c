@@ -211,6 +211,13 @@ step_done(struct osmtpd *o, struct sess *s)
 	}
 	step_result(s->run, &res);
 	session_step_done(&s->ss, s->cur, &res);
+	if (s->ss.delay_ms > 0) {
+		/* mg-tarpit --print: the poll loop wakes the session later. */
+		end_run(s);
+		s->wake = clock_ms() + s->ss.delay_ms;
+		s->ss.delay_ms = 0;
+		return;
+	}
 	next_step(o, s);
 }
 
@@ -279,6 +286,12 @@ steps_poll(struct osmtpd *o, struct pollfd *pfd, size_t cap, int *timeout)
 
 	for (i = 0; i < sizeof(o->tab) / sizeof(o->tab[0]); i++)
 		for (s = o->tab[i]; s != NULL; s = s->next) {
+			if (s->wake > 0) {
+				ms = s->wake > now ? (int)(s->wake - now) : 0;
+				if (*timeout < 0 || ms < *timeout)
+					*timeout = ms;
+				continue;
+			}
 			if (s->run == NULL)
 				continue;
 			ms = step_wait_ms(s->run, now);
@@ -306,6 +319,11 @@ steps_work(struct osmtpd *o)
 	for (i = 0; i < sizeof(o->tab) / sizeof(o->tab[0]); i++)
 		for (s = o->tab[i]; s != NULL; s = next) {
 			next = s->next;
+			if (s->wake > 0 && now >= s->wake) {
+				s->wake = 0;
+				next_step(o, s);
+				continue;
+			}
 			if (s->run == NULL)
 				continue;
 			step_read(s->run);
@@ -322,7 +340,7 @@ steps_busy(const struct osmtpd *o)
 
 	for (i = 0; i < sizeof(o->tab) / sizeof(o->tab[0]); i++)
 		for (s = o->tab[i]; s != NULL; s = s->next)
-			if (s->run != NULL)
+			if (s->run != NULL || s->wake > 0)
 				return 1;
 	return 0;
 }
