@@ -11,6 +11,7 @@
 
 load lib/common
 load lib/opensmtpd
+load lib/smtpserver
 
 setup_file() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
@@ -53,6 +54,7 @@ setup_file() {
 	[mail]
 	$screen --blacklist $W/lists/blacklist
 	[rcpt]
+	: case "\$SMTPRCPTTO" in drop*) echo "554 5.7.1 go away"; exit 100;; esac
 	$TOP/bin/mg-relaycheck --statedir $W/state -l $W/lists/local-domains
 	$TOP/bin/mg-batv -k $W/batv.keys -D test.example
 	: case "\$SMTPRCPTTO" in slow*) sleep 2;; esac; echo "X-Checked: rcpt \$SMTPRCPTTO"
@@ -71,7 +73,7 @@ setup_file() {
 
 	cat >"$W/smtpd.conf" <<-EOF
 	table vmap { "@test.example" = "nobody" }
-	filter "mg-in" proc-exec "$TOP/bin/mg-opensmtpd -C $W/chain.in --statedir $W/state"
+	filter "mg-in" proc-exec "$TOP/bin/mg-opensmtpd -H mx.test.example -C $W/chain.in --statedir $W/state"
 	filter "mg-out" proc-exec "$TOP/bin/mg-opensmtpd -C $W/chain.out --statedir $W/state --outbound all --batv-sign '$TOP/bin/mg-batv -k $W/batv.keys -D test.example sign' $dkim"
 	listen on 127.0.0.1 port $P1 hostname mx.test.example filter "mg-in"
 	listen on 127.0.0.1 port $P2 hostname mx.test.example filter "mg-out"
@@ -245,6 +247,67 @@ print("dkim", "pass" if ok else "fail")
 sys.exit(0 if ok else 1)' "$f" "$pub"
 	assert_success
 	assert_output 'dkim pass'
+}
+
+@test "smtpd with mg-opensmtpd closes the session after a step's 554 at RCPT (drop)" {
+	run sw --from good@good.example --to drop@test.example,bob@test.example
+	assert_failure
+	assert_output --partial '554 5.7.1 go away'
+	# smtpd said the reply and closed: no answer to the next RCPT.
+	refute_output --regexp 'RCPT TO:<bob@test.example>'$'\n''.*<- +250'
+	refute_output --partial '221 2.0.0'
+	grep -q 'decision=reject .*rcpt=drop@test.example reply="554 5.7.1 go away"' "$W/smtpd.log"
+}
+
+@test "smtpd with mg-opensmtpd delivers no Authentication-Results field forged in its name" {
+	run sw --from good@good.example --to bob@test.example \
+	    --add-header 'Authentication-Results: mx.test.example; dkim=pass header.d=good.example' \
+	    --add-header 'Authentication-Results: other.example; spf=pass'
+	assert_success
+	f=$(osmtpd_wait_msg "$W" "mg test $RUNID")
+	refute grep -q 'dkim=pass' "$f"
+	grep -q '^Authentication-Results: other.example; spf=pass' "$f"
+}
+
+# What an adapter logged of one session, without what names the session
+# (mg-wrap's pid, smtpd's session id) or differs by nature (the end
+# reason, the time, commands counted, the real server's own replies).
+normalize() {
+	sed -E -n 's/^(mg-in: )?(mg-wrap|mg-opensmtpd): ((stage|event|session)=)/\3/p' |
+	    grep -v 'step=server' |
+	    sed -E 's/ (pid|session|id)=[0-9a-f]+//g; s/ (commands|ms)=[0-9]+//g; s/ end=[a-z-]+//'
+}
+
+@test "mg-wrap and mg-opensmtpd log the same decisions for the same session" {
+	need mg-screen
+	need mg-relaycheck
+	need mg-batv
+	# mg-wrap in front of qpsmtpd, with the same chain and its own state.
+	qp_setup
+	echo test.example >"$QP/config/rcpthosts"
+	mkdir "$T/state"
+	sed "s#$W/state#$T/state#g" "$W/chain.in" >"$T/chain"
+	serve mg-wrap -H mx.test.example --statedir "$T/state" -C "$T/chain" \
+	    -- "$QP/qpsmtpd-ucspi"
+	session=(--helo client.example --from good@good.example
+	    --to bob@test.example,drop@test.example
+	    --header "Subject: mg test compare $RUNID")
+	run swaks --server 127.0.0.1 --port "$PORT" --timeout 30 "${session[@]}"
+	assert_output --partial '554 5.7.1 go away'
+	sessions_done 1
+	server_stop
+	normalize <"$T/server.log" >"$T/wrap.log"
+	# The same session through smtpd and mg-opensmtpd.
+	before=$(wc -l <"$W/smtpd.log")
+	run swaks --server 127.0.0.1 --port "$P1" --timeout 30 "${session[@]}"
+	assert_output --partial '554 5.7.1 go away'
+	for _ in $(seq 50); do
+		tail -n +"$((before + 1))" "$W/smtpd.log" | grep -q 'mg-opensmtpd: session=end' && break
+		sleep 0.1
+	done
+	tail -n +"$((before + 1))" "$W/smtpd.log" | normalize >"$T/osmtpd.log"
+	[ "$(grep -c 'stage=rcpt' "$T/wrap.log")" -ge 3 ]
+	diff -u "$T/wrap.log" "$T/osmtpd.log"
 }
 
 @test "smtpd is still up after every test: mg-opensmtpd never made it exit" {

@@ -199,7 +199,7 @@ teardown() {
 	done
 	assert_equal "$(delivered)" 2
 	for m in "$QP"/queue/msg.*; do
-		! grep -q 'dkim=pass' "$m"
+		refute grep -q 'dkim=pass' "$m"
 		grep -q '^Authentication-Results: other.example; spf=pass' "$m"
 		grep -q '^Authentication-Results: mx.test; in the body' "$m"
 	done
@@ -317,7 +317,7 @@ replies() {
 	assert_line --index 6 --partial "250 Queued!"
 	[ "$(tr '\0' ' ' <"$QP"/queue/env.*)" = "Fb@b.test Ttwo@example.test  " ]
 	sessions_done 1
-	! grep -q 'decision=refused' "$T/server.log"
+	refute grep -q 'decision=refused' "$T/server.log"
 }
 
 @test "mg-wrap passes SIZE and BODY on to a server that offers them" {
@@ -333,7 +333,7 @@ replies() {
 	sessions_done 2
 	grep -q 'dispatching MAIL FROM:<a@b.test> SIZE=1234 BODY=8BITMIME$' \
 	    "$T/server.log"
-	! grep -q 'XFOO' "$T/server.log"
+	refute grep -q 'XFOO' "$T/server.log"
 }
 
 @test "mg-wrap refuses a streamed message over --databytes and delivers the next" {
@@ -595,7 +595,7 @@ tls_setup() {
 	    "$QP"/queue/msg.*
 	sessions_done 2
 	grep -q 'tls=on .*protocol=TLSv1.[23]' "$T/server.log"
-	! grep -q secret "$T/server.log"
+	refute grep -q secret "$T/server.log"
 }
 
 @test "mg-wrap refuses AUTH PLAIN for another authorization identity or with extra fields" {
@@ -632,7 +632,7 @@ QUIT"$'\r'
 	smtp --from a@b.test --to u@example.test
 	assert_output --partial "<** 451 4.7.1 127.0.0.1/32 is blocked"
 	assert_equal "$(delivered)" 0
-	! grep -q wrong "$T/server.log"
+	refute grep -q wrong "$T/server.log"
 }
 
 @test "mg-wrap ends a pipelined session at the block its AUTH failures made" {
@@ -653,6 +653,26 @@ QUIT"$'\r'
 	grep -q 'event=auth-fail ip=127.0.0.1 dynamic=blocked' "$T/server.log"
 	grep -q 'stage=auth step=dynamic decision=block ip=127.0.0.1' "$T/server.log"
 	grep -q 'session=end .*end=blocked' "$T/server.log"
+}
+
+@test "mg-wrap blocks a client after five failed AUTHs with no rule configured" {
+	tls_setup
+	wrap_start --checkpassword "$T/checkpw /bin/true" --auth-delay 0 \
+	    --auth-plaintext yes
+	for i in 1 2 3 4; do
+		smtp --auth PLAIN --auth-user alice --auth-password "guess$i" \
+		    --from alice@example.org --to u@example.test
+		assert_output --partial "535 5.7.8"
+	done
+	# Four failures block nothing: mail still goes.
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<-  250 Queued"
+	smtp --auth PLAIN --auth-user alice --auth-password guess5 \
+	    --from alice@example.org --to u@example.test
+	assert_output --partial "535 5.7.8"
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<** 451 4.7.1 127.0.0.1/32 is blocked for 1h more (auth-fail: 5 in 10m)"
+	assert_equal "$(delivered)" 1
 }
 
 @test "mg-wrap counts failed AUTHs toward --max-errors" {
