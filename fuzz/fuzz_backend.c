@@ -1,5 +1,5 @@
 /*
- * fuzz_backend: how mg-wrap reads the real SMTP server (io.c): the
+ * fuzz_backend: how mg-wrap reads the real SMTP server (server.c): the
  * greeting, the EHLO or HELO reply and its extensions (relay.c), then
  * reply after reply to the commands it relays, each one relayed to the
  * client.  The first byte picks EHLO or HELO and how many times the
@@ -14,7 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../cmd/mg-wrap/io.c"
+#include "../cmd/mg-wrap/client.c"
+#include "../cmd/mg-wrap/server.c"
 #include "../cmd/mg-wrap/relay.c"
 #include "../cmd/mg-wrap/session.c"
 #include "../cmd/mg-wrap/steps.c"
@@ -76,8 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(out + i * (size - 1), data + 1, size - 1);
 	memset(&W, 0, sizeof(W));
 	W.server_timeout = W.idle_timeout = 1;
-	W.ehlo = data[0] >> 4 & 1;
-	strlcpy(W.helo, "client.example", sizeof(W.helo));
+	W.s.cl.ehlo = data[0] >> 4 & 1;
+	strlcpy(W.s.cl.helo, "client.example", sizeof(W.s.cl.helo));
 	W.in = W.out = devnull;
 	if ((W.sout = open(fuzz_file(0, out, (size - 1) * n), O_RDONLY)) ==
 	    -1 || (W.sin = open("/dev/null", O_WRONLY)) == -1)

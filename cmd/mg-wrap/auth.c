@@ -79,9 +79,9 @@ challenge(struct wrap *w, const char *c, char *out, size_t cap)
 	struct smtp_line ln;
 	int rc;
 
-	cl_reply(w, "334 %s", c);
-	if ((rc = cl_line(w, &ln)) <= 0)
-		cl_bye(w, rc == -2 ? "timeout" : "eof");
+	sayf(w, "334 %s", c);
+	if ((rc = client_line(w, &ln)) <= 0)
+		bye(w, rc == -2 ? "timeout" : "eof");
 	if (ln.eol == SMTP_EOL_NONE || ln.len >= cap ||
 	    (ln.len == 1 && ln.p[0] == '*'))
 		return -1;
@@ -161,7 +161,7 @@ auth_pass(struct wrap *w, const char *user, const char *mech)
 	session_auth_pass(&w->s, mech, user);
 	/* A server started before AUTH lacks RELAYCLIENT: start anew. */
 	srv_stop(w, 1);
-	cl_puts(w, "235 2.7.0 authentication successful");
+	say(w, "235 2.7.0 authentication successful");
 }
 
 /*
@@ -207,7 +207,7 @@ verify(struct wrap *w, const char *user, char *pass, const char *chal,
 	if (rc == 2) {
 		session_log(&w->s, "auth", mech, "defer", NULL,
 		    "checkpassword failed");
-		cl_puts(w, "454 4.7.0 temporary authentication failure");
+		say(w, "454 4.7.0 temporary authentication failure");
 		return;
 	}
 	auth_fail(w, mech, NULL);
@@ -313,7 +313,7 @@ cmd_auth(struct wrap *w, const char *arg)
 
 	chal[0] = '\0';
 	if (!auth_offered(w)) {
-		cl_puts(w, w->checkpassword != NULL && w->s.cl.auth_user[0] ==
+		say(w, w->checkpassword != NULL && w->s.cl.auth_user[0] ==
 		    '\0' ? "538 5.7.11 encryption required for requested "
 		    "authentication mechanism" : "503 5.5.1 AUTH not "
 		    "available");
@@ -322,12 +322,12 @@ cmd_auth(struct wrap *w, const char *arg)
 	blocked_now(w, "auth");
 	if (w->s.tx.in_mail) {
 		/* RFC 4954 section 4: not during a mail transaction. */
-		cl_puts(w, "503 5.5.1 AUTH not permitted during a mail "
+		say(w, "503 5.5.1 AUTH not permitted during a mail "
 		    "transaction");
 		return;
 	}
 	if (smtp_verb(arg, mech, sizeof(mech), &init) == -1) {
-		cl_puts(w, "501 5.5.4 syntax: AUTH mechanism");
+		say(w, "501 5.5.4 syntax: AUTH mechanism");
 		return;
 	}
 	if (strcmp(mech, "CRAM-MD5") == 0 && w->auth_cram)
@@ -335,7 +335,7 @@ cmd_auth(struct wrap *w, const char *arg)
 		    sizeof(user), pass, sizeof(pass));
 	else if ((strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0) &&
 	    !plain_ok(w)) {
-		cl_puts(w, "538 5.7.11 encryption required for requested "
+		say(w, "538 5.7.11 encryption required for requested "
 		    "authentication mechanism");
 		return;
 	} else if (strcmp(mech, "PLAIN") == 0)
@@ -345,13 +345,13 @@ cmd_auth(struct wrap *w, const char *arg)
 		rc = auth_login(w, init, user, sizeof(user), pass,
 		    sizeof(pass));
 	else {
-		cl_puts(w, "504 5.5.4 unrecognized authentication type");
+		say(w, "504 5.5.4 unrecognized authentication type");
 		return;
 	}
 	if (rc == -1)
-		cl_puts(w, "501 5.0.0 authentication cancelled");
+		say(w, "501 5.0.0 authentication cancelled");
 	else if (rc == -2)
-		cl_puts(w, "501 5.5.2 cannot decode the response");
+		say(w, "501 5.5.2 cannot decode the response");
 	else if (rc == -3)	/* RFC 4954 section 6: not for that identity */
 		auth_fail(w, "plain", "authorization identity differs");
 	else

@@ -95,19 +95,19 @@ read_text(struct wrap *w, FILE *fp, long long *size)
 	int bol = 1, rc, big = 0;
 
 	for (*size = 0;; bol = ln.eol != SMTP_EOL_NONE) {
-		if ((rc = cl_line(w, &ln)) == 0 || rc == -1)
-			cl_bye(w, "eof-in-data");
+		if ((rc = client_line(w, &ln)) == 0 || rc == -1)
+			bye(w, "eof-in-data");
 		if (rc == -2) {
-			cl_reply(w, "421 4.4.2 %s timeout, closing "
+			sayf(w, "421 4.4.2 %s timeout, closing "
 			    "connection", w->hostname);
-			cl_bye(w, "timeout-in-data");
+			bye(w, "timeout-in-data");
 		}
 		if (ln.eol == SMTP_EOL_LF) {
 			/* What qmail-smtpd says and does about a bare LF. */
 			session_log(&w->s, "data", "bare-lf", "defer", NULL, NULL);
-			cl_puts(w, "451 See http://pobox.com/~djb/docs/"
+			say(w, "451 See http://pobox.com/~djb/docs/"
 			    "smtplf.html.");
-			cl_bye(w, "bare-lf");
+			bye(w, "bare-lf");
 		}
 		p = ln.p;
 		n = ln.len;
@@ -187,7 +187,7 @@ verdict(struct wrap *w, int code)
 		srv_stop(w, 0);
 		session_log(&w->s, "data", "server", "defer", NULL,
 		    "server died in DATA");
-		cl_puts(w, "451 4.3.0 temporary failure (server died)");
+		say(w, "451 4.3.0 temporary failure (server died)");
 		w->s.nrefused++;
 		return;
 	}
@@ -210,7 +210,7 @@ pass_on(struct wrap *w, int fd)
 	if (!srv_running(w) || (code = srv_cmd(w, "DATA")) == -1) {
 		session_log(&w->s, "data", "server", "defer", NULL,
 		    "server died before DATA");
-		cl_puts(w, "451 4.3.0 temporary failure (server died)");
+		say(w, "451 4.3.0 temporary failure (server died)");
 		return;
 	}
 	if (code != 354) {
@@ -227,8 +227,8 @@ stream_abort(struct wrap *w, const char *end, const char *reply)
 {
 	srv_abort(w);
 	if (reply != NULL)
-		cl_puts(w, reply);
-	cl_bye(w, end);
+		say(w, reply);
+	bye(w, end);
 }
 
 /*
@@ -248,13 +248,13 @@ stream_text(struct wrap *w)
 	(void)put_text(w, w->s.hdr, strlen(w->s.hdr), &bol);
 	(void)put_text(w, w->s.tx.hdr, strlen(w->s.tx.hdr), &bol);
 	for (bol = 1;; bol = ln.eol != SMTP_EOL_NONE) {
-		if ((rc = cl_line(w, &ln)) == 0 || rc == -1)
+		if ((rc = client_line(w, &ln)) == 0 || rc == -1)
 			stream_abort(w, "eof-in-data", NULL);
 		if (rc == -2) {
 			srv_abort(w);
-			cl_reply(w, "421 4.4.2 %s timeout, closing "
+			sayf(w, "421 4.4.2 %s timeout, closing "
 			    "connection", w->hostname);
-			cl_bye(w, "timeout-in-data");
+			bye(w, "timeout-in-data");
 		}
 		if (ln.eol == SMTP_EOL_LF) {
 			session_log(&w->s, "data", "bare-lf", "defer", NULL, NULL);
@@ -294,24 +294,24 @@ data_stream(struct wrap *w)
 		/* The server cannot have more recipients than we counted. */
 		if (code == 354)
 			srv_abort(w);
-		cl_puts(w, w->s.tx.in_mail ? "554 5.5.1 no valid recipients" :
+		say(w, w->s.tx.in_mail ? "554 5.5.1 no valid recipients" :
 		    "503 5.5.1 need MAIL before DATA");
 		return;
 	}
 	if (code != 354) {
 		if (code == -1)
-			cl_puts(w, "451 4.3.0 temporary failure (server died)");
+			say(w, "451 4.3.0 temporary failure (server died)");
 		else
 			srv_relay(w);
 		session_log(&w->s, "data", "server", code == -1 ? "defer" :
 		    "refused", w->sreply, code == -1 ? "server died" : NULL);
 		return;
 	}
-	cl_puts(w, "354 go ahead, end with <CRLF>.<CRLF>");
+	say(w, "354 go ahead, end with <CRLF>.<CRLF>");
 	if (stream_text(w) == 1) {
 		srv_abort(w);
 		session_log(&w->s, "data", "size", "reject", NULL, "too big");
-		cl_puts(w, "552 5.3.4 message size exceeds fixed limit");
+		say(w, "552 5.3.4 message size exceeds fixed limit");
 		return;
 	}
 	if (!srv_running(w) || srv_send(w, ".\r\n", 3) == -1)
@@ -338,23 +338,23 @@ cmd_data(struct wrap *w)
 	srv_drain(w);
 	if (!w->s.tx.in_mail || w->s.tx.nrcpt == 0) {
 		/* RFC 5321 section 3.3: 554 when no recipient was taken. */
-		cl_puts(w, w->s.tx.in_mail ? "554 5.5.1 no valid recipients" :
+		say(w, w->s.tx.in_mail ? "554 5.5.1 no valid recipients" :
 		    "503 5.5.1 need MAIL before DATA");
 		return;
 	}
 	if ((fd = message_file(w, &fp, &e)) == -1) {
 		log_error("spool: %s", e.msg);
-		cl_puts(w, "451 4.3.0 temporary failure (spool)");
+		say(w, "451 4.3.0 temporary failure (spool)");
 		return;
 	}
-	cl_puts(w, "354 go ahead, end with <CRLF>.<CRLF>");
+	say(w, "354 go ahead, end with <CRLF>.<CRLF>");
 	rc = read_text(w, fp, &size);
 	if (rc == -1) {
 		log_error("spool: %s", strerror(errno));
-		cl_puts(w, "451 4.3.0 temporary failure (spool)");
+		say(w, "451 4.3.0 temporary failure (spool)");
 	} else if (rc == 1) {
 		session_log(&w->s, "data", "size", "reject", NULL, "too big");
-		cl_puts(w, "552 5.3.4 message size exceeds fixed limit");
+		say(w, "552 5.3.4 message size exceeds fixed limit");
 	} else if (run_stage(w, CHAIN_DATA, fd) != SESSION_GO) {
 		rc = 2;
 		refuse_stage(w);

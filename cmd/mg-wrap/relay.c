@@ -2,13 +2,14 @@
  * mg-wrap's pipelining towards the real server (RFC 2920).  When the
  * server named PIPELINING in its EHLO reply, MAIL, RCPT and DATA go to
  * it in one write and their replies are read later, in order, by
- * srv_drain.  srv_drain runs before mg-wrap says anything of its own to
- * the client (cl_puts), before a chain stage runs, before any command
- * but RCPT and DATA, before any other server command (srv_cmd), and
- * before it waits for the client (cl_line), so the client hears every
- * reply in the order of its commands, every command sees the
- * transaction as the server left it, and nothing waits on a reply that
- * was never asked for.
+ * srv_drain, which relays them to the client: they are the oldest
+ * replies owed.  srv_drain runs before mg-wrap says anything of its own
+ * to the client (say, in session.c), before a chain stage runs, before
+ * any command but RCPT and DATA, before any other server command
+ * (srv_cmd), and before it waits for the client (client_line), so the
+ * client hears every reply in the order of its commands, every command
+ * sees the transaction as the server left it, and nothing waits on a
+ * reply that was never asked for.
  * Without PIPELINING each command is drained at once, one at a time.
  */
 #include <stdio.h>
@@ -80,15 +81,14 @@ srv_drain(struct wrap *w)
 	size_t i;
 	int code;
 
-	if (w->npend == 0 || w->draining)
+	if (w->npend == 0)
 		return;
-	w->draining = 1;
 	for (i = 0; i < w->npend; i++) {
 		code = srv_running(w) ? srv_reply(w) : -1;
 		/* DATA's reply is for data.c to act on. */
 		if (w->pend[i].kind != 'D') {
 			if (code == -1)
-				cl_puts(w, "451 4.3.0 temporary failure "
+				cl_put(w, "451 4.3.0 temporary failure "
 				    "(server died)");
 			else
 				srv_relay(w);
@@ -96,7 +96,6 @@ srv_drain(struct wrap *w)
 		pend_done(w, &w->pend[i], code);
 	}
 	w->npend = w->nrpend = 0;
-	w->draining = 0;
 }
 
 /* RFC 5321 section 4.1.1.1: "250-KEYWORD params" after the first line. */

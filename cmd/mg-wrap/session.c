@@ -3,6 +3,7 @@
  * command loop, and the relaying of MAIL and RCPT to the real server.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,50 @@
 #include "log.h"
 #include "wrap.h"
 
+/*
+ * The one path of every reply mg-wrap writes itself: after the replies
+ * still owed for commands relayed ahead (RFC 2920 section 3.1: replies
+ * go out in the order of the commands).
+ */
 void
-cl_bye(struct wrap *w, const char *end)
+say(struct wrap *w, const char *line)
+{
+	srv_drain(w);
+	cl_put(w, line);
+}
+
+void
+sayf(struct wrap *w, const char *fmt, ...)
+{
+	char line[SMTP_REPLY_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	say(w, line);
+}
+
+/*
+ * The client's next line: 1, 0 at EOF, -1 on error, -2 at a timeout.
+ * RFC 2920 section 3.1: replies may wait while commands are buffered,
+ * never while we wait for more, so those owed are read and sent first.
+ */
+int
+client_line(struct wrap *w, struct smtp_line *ln)
+{
+	int rc;
+
+	while (!cl_buffered(w, ln)) {
+		srv_drain(w);
+		if ((rc = cl_fill(w)) <= 0)
+			return rc;
+	}
+	return 1;
+}
+
+void
+bye(struct wrap *w, const char *end)
 {
 	cl_flush(w);
 	srv_stop(w, 1);
@@ -32,13 +75,13 @@ next_command(struct wrap *w, char *line, size_t cap)
 	int rc, toolong = 0;
 
 	for (;;) {
-		rc = cl_line(w, &ln);
+		rc = client_line(w, &ln);
 		if (rc == 0 || rc == -1)
-			cl_bye(w, rc == 0 ? "eof" : "error");
+			bye(w, rc == 0 ? "eof" : "error");
 		if (rc == -2) {
-			cl_reply(w, "421 4.4.2 %s timeout, closing "
+			sayf(w, "421 4.4.2 %s timeout, closing "
 			    "connection", w->hostname);
-			cl_bye(w, "timeout");
+			bye(w, "timeout");
 		}
 		if (ln.eol == SMTP_EOL_NONE) {
 			toolong = 1;
@@ -47,17 +90,17 @@ next_command(struct wrap *w, char *line, size_t cap)
 		break;
 	}
 	if (++w->s.ncmd > w->max_commands) {
-		cl_reply(w, "421 4.7.0 %s too many commands, closing "
+		sayf(w, "421 4.7.0 %s too many commands, closing "
 		    "connection", w->hostname);
-		cl_bye(w, "too-many-commands");
+		bye(w, "too-many-commands");
 	}
 	if (toolong || ln.len >= cap) {
 		/* RFC 5321 section 4.5.3.1.4. */
-		cl_puts(w, "500 5.5.2 line too long");
+		say(w, "500 5.5.2 line too long");
 		return -1;
 	}
 	if (ln.nul > 0) {
-		cl_puts(w, "500 5.5.2 NUL byte in command");
+		say(w, "500 5.5.2 NUL byte in command");
 		return -1;
 	}
 	memcpy(line, ln.p, ln.len);
@@ -68,11 +111,11 @@ next_command(struct wrap *w, char *line, size_t cap)
 void
 bad(struct wrap *w, const char *reply)
 {
-	cl_puts(w, reply);
+	say(w, reply);
 	if (++w->s.nerr >= w->max_errors) {
-		cl_reply(w, "421 4.7.0 %s too many errors, closing "
+		sayf(w, "421 4.7.0 %s too many errors, closing "
 		    "connection", w->hostname);
-		cl_bye(w, "too-many-errors");
+		bye(w, "too-many-errors");
 	}
 }
 
@@ -85,25 +128,25 @@ blocked_now(struct wrap *w, const char *stage)
 		return;
 	/* A block made during this session ends it (the dynamic screen). */
 	session_log(&w->s, stage, "dynamic", "block", reply, NULL);
-	cl_puts(w, reply);
-	cl_bye(w, "blocked");
+	say(w, reply);
+	bye(w, "blocked");
 }
 
 static void
 ehlo_reply(struct wrap *w)
 {
-	cl_reply(w, "250-%s", w->hostname);
-	cl_puts(w, "250-PIPELINING");
-	cl_puts(w, "250-8BITMIME");
+	sayf(w, "250-%s", w->hostname);
+	say(w, "250-PIPELINING");
+	say(w, "250-8BITMIME");
 	if (w->databytes > 0)
-		cl_reply(w, "250-SIZE %lld", w->databytes);
+		sayf(w, "250-SIZE %lld", w->databytes);
 	else
-		cl_puts(w, "250-SIZE");
+		say(w, "250-SIZE");
 	if (w->tls_ctx != NULL && w->ssl == NULL)
-		cl_puts(w, "250-STARTTLS");
+		say(w, "250-STARTTLS");
 	if (auth_offered(w))
-		cl_reply(w, "250-AUTH %s", auth_mechs(w));
-	cl_puts(w, "250 ENHANCEDSTATUSCODES");
+		sayf(w, "250-AUTH %s", auth_mechs(w));
+	say(w, "250 ENHANCEDSTATUSCODES");
 }
 
 static void
@@ -135,7 +178,7 @@ cmd_helo(struct wrap *w, const char *verb, const char *arg)
 	if (w->s.cl.ehlo)
 		ehlo_reply(w);
 	else
-		cl_reply(w, "250 %s", w->hostname);
+		sayf(w, "250 %s", w->hostname);
 }
 
 /*
@@ -148,7 +191,7 @@ relay(struct wrap *w, char kind, const char *line, const char *addr)
 	if (srv_queue(w, kind, line, addr) == -1) {
 		session_log(&w->s, kind == 'M' ? "mail" : "rcpt", "server",
 		    "defer", NULL, "server unavailable");
-		cl_puts(w, "451 4.3.0 temporary failure (server unavailable)");
+		say(w, "451 4.3.0 temporary failure (server unavailable)");
 		if (kind == 'M')
 			session_txn_reset(&w->s);
 	}
@@ -206,7 +249,7 @@ cmd_mail(struct wrap *w, const char *arg)
 	/* RFC 1870 section 6.3: refuse a declared size over the limit. */
 	if (w->databytes > 0 && smtp_param(params, "SIZE", val, sizeof(val))
 	    && (size = strtoll(val, NULL, 10)) > w->databytes) {
-		cl_reply(w, "552 5.3.4 message size exceeds fixed limit");
+		sayf(w, "552 5.3.4 message size exceeds fixed limit");
 		return;
 	}
 	w->s.tx.in_mail = 1;
@@ -221,7 +264,7 @@ cmd_mail(struct wrap *w, const char *arg)
 	if (!srv_running(w) && srv_start(w) == -1) {
 		session_log(&w->s, "mail", "server", "defer", NULL,
 		    "server unavailable");
-		cl_puts(w, "451 4.3.0 temporary failure (server unavailable)");
+		say(w, "451 4.3.0 temporary failure (server unavailable)");
 		session_txn_reset(&w->s);
 		return;
 	}
@@ -252,7 +295,7 @@ cmd_rcpt(struct wrap *w, const char *arg)
 	}
 	if (w->s.tx.nrcpt + (long long)w->nrpend >= w->max_rcpt) {
 		/* RFC 5321 section 4.5.3.1.10. */
-		cl_puts(w, "452 4.5.3 too many recipients");
+		say(w, "452 4.5.3 too many recipients");
 		return;
 	}
 	strlcpy(w->s.tx.rcpt, a.addr, sizeof(w->s.tx.rcpt));
@@ -272,7 +315,7 @@ cmd_rset(struct wrap *w)
 	session_event(&w->s, "rset");
 	if (srv_running(w) && srv_cmd(w, "RSET") / 100 != 2)
 		srv_stop(w, 0);
-	cl_puts(w, "250 2.0.0 ok");
+	say(w, "250 2.0.0 ok");
 }
 
 static void
@@ -282,12 +325,12 @@ cmd_starttls(struct wrap *w)
 		bad(w, "502 5.5.1 STARTTLS not available");
 		return;
 	}
-	cl_puts(w, "220 2.0.0 ready to start TLS");
+	say(w, "220 2.0.0 ready to start TLS");
 	cl_flush(w);
 	/* RFC 3207 section 6: nothing sent before the handshake counts. */
 	smtp_rd_discard(&w->crd);
 	if (tls_start(w) == -1)
-		cl_bye(w, "tls-failed");
+		bye(w, "tls-failed");
 	/* RFC 3207 section 4.2: forget what the client said before. */
 	session_txn_reset(&w->s);
 	w->s.cl.helo_done = 0;
@@ -312,18 +355,18 @@ dispatch(struct wrap *w, const char *verb, const char *arg)
 	else if (strcmp(verb, "RSET") == 0)
 		cmd_rset(w);
 	else if (strcmp(verb, "NOOP") == 0)
-		cl_puts(w, "250 2.0.0 ok");
+		say(w, "250 2.0.0 ok");
 	else if (strcmp(verb, "QUIT") == 0) {
-		cl_reply(w, "221 2.0.0 %s closing connection", w->hostname);
-		cl_bye(w, "quit");
+		sayf(w, "221 2.0.0 %s closing connection", w->hostname);
+		bye(w, "quit");
 	} else if (strcmp(verb, "STARTTLS") == 0)
 		cmd_starttls(w);
 	else if (strcmp(verb, "AUTH") == 0)
 		cmd_auth(w, arg);
 	else if (strcmp(verb, "VRFY") == 0)
-		cl_puts(w, "252 2.1.5 send some mail, I will try my best");
+		say(w, "252 2.1.5 send some mail, I will try my best");
 	else if (strcmp(verb, "HELP") == 0)
-		cl_puts(w, "214 2.0.0 see RFC 5321");
+		say(w, "214 2.0.0 see RFC 5321");
 	else
 		bad(w, "502 5.5.2 unimplemented");
 }
@@ -339,26 +382,26 @@ refused_session(struct wrap *w, const char *reply)
 	char line[SMTP_CMD_MAX + 1], verb[16];
 	const char *arg;
 
-	cl_reply(w, "220 %s ESMTP", w->hostname);
+	sayf(w, "220 %s ESMTP", w->hostname);
 	for (;;) {
 		if (next_command(w, line, sizeof(line)) == -1 ||
 		    smtp_verb(line, verb, sizeof(verb), &arg) == -1)
 			continue;
 		if (strcmp(verb, "QUIT") == 0) {
-			cl_reply(w, "221 2.0.0 %s closing connection",
+			sayf(w, "221 2.0.0 %s closing connection",
 			    w->hostname);
-			cl_bye(w, "refused");
+			bye(w, "refused");
 		}
 		if (strcmp(verb, "HELO") == 0 || strcmp(verb, "EHLO") == 0 ||
 		    strcmp(verb, "NOOP") == 0 || strcmp(verb, "RSET") == 0 ||
 		    (w->wait_rcpt && strcmp(verb, "MAIL") == 0)) {
-			cl_reply(w, "250 %s", w->hostname);
+			sayf(w, "250 %s", w->hostname);
 			continue;
 		}
 		session_log(&w->s, "connect", "refused", "reject", reply, verb);
-		cl_puts(w, reply);
+		say(w, reply);
 		if (reply[0] == '4' && reply[1] == '2' && reply[2] == '1')
-			cl_bye(w, "refused");
+			bye(w, "refused");
 	}
 }
 
@@ -370,8 +413,8 @@ pregreet(struct wrap *w)
 	session_log(&w->s, "connect", "pregreet", "reject",
 	    "554 5.5.1 talked before the greeting", NULL);
 	session_event(&w->s, "pregreet");
-	cl_puts(w, "554 5.5.1 protocol error: talked before the greeting");
-	cl_bye(w, "pregreet");
+	say(w, "554 5.5.1 protocol error: talked before the greeting");
+	bye(w, "pregreet");
 }
 
 int
@@ -385,21 +428,21 @@ client_session(struct wrap *w)
 	if (session_blocked(&w->s, reply, sizeof(reply))) {
 		session_log(&w->s, "connect", "dynamic", "block", reply, NULL);
 		if (session_drops(reply, CHAIN_CONNECT)) {
-			cl_puts(w, reply);
-			cl_bye(w, "refused");
+			say(w, reply);
+			bye(w, "refused");
 		}
 		refused_session(w, reply);
 	}
 	pregreet(w);
 	if (w->smtps && tls_start(w) == -1)
-		cl_bye(w, "tls-failed");
+		bye(w, "tls-failed");
 	if (run_stage(w, CHAIN_CONNECT, -1) != SESSION_GO) {
 		if (w->s.ans.what == SESSION_DROP)
 			refuse_stage(w);
 		/* Answer with the refusal throughout. */
 		refused_session(w, w->s.ans.reply);
 	}
-	cl_reply(w, "220 %s ESMTP", w->hostname);
+	sayf(w, "220 %s ESMTP", w->hostname);
 	for (;;) {
 		if (next_command(w, line, sizeof(line)) == -1)
 			continue;

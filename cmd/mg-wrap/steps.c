@@ -17,7 +17,7 @@ run_stage(struct wrap *w, enum chain_stage st, int spool)
 void
 refuse_stage(struct wrap *w)
 {
-	cl_puts(w, w->s.ans.reply);
+	say(w, w->s.ans.reply);
 	if (w->s.ans.what == SESSION_DROP)
-		cl_bye(w, "drop");
+		bye(w, "drop");
 }

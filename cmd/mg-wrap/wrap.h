@@ -1,7 +1,8 @@
 /*
  * mg-wrap's state: its settings, the client connection (plain or TLS),
  * the real SMTP server it starts, and the session and transaction.
- * main.c (options), io.c (client and server I/O), session.c (commands),
+ * main.c (options), client.c (the client's I/O), server.c (the real
+ * server's I/O), relay.c (pipelining to it), session.c (commands),
  * data.c (DATA), steps.c (the chain and the dynamic screen), auth.c
  * (SMTP AUTH), tls.c (OpenSSL), qq.c (QMAILQUEUE mode).
  */
@@ -74,7 +75,7 @@ struct wrap {
 	size_t		 solen;
 	struct pend	 pend[WRAP_PEND_MAX];	/* RFC 2920 */
 	size_t		 npend, nrpend;
-	int		 draining, dcode;
+	int		 dcode;
 	FILE		*spool;		/* the message, reused per session */
 
 	/* The session and its transaction (session.h). */
@@ -86,18 +87,18 @@ struct wrap {
 /* main.c */
 void	wrap_usage(void) __attribute__((noreturn));
 
-/* io.c: the client. */
-void	cl_puts(struct wrap *w, const char *line);
-void	cl_reply(struct wrap *w, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+/* client.c: the client, and nothing but the client. */
+/* Buffers a reply line for the client; say() keeps the order. */
+void	cl_put(struct wrap *w, const char *line);
 int	cl_flush(struct wrap *w);
-/* 1 line, 0 EOF, -1 error, -2 timeout. */
-int	cl_line(struct wrap *w, struct smtp_line *ln);
+/* 1 with a whole line (or a piece of a long one) buffered, else 0. */
+int	cl_buffered(struct wrap *w, struct smtp_line *ln);
+/* Flushes, waits and reads: 1 read, 0 EOF, -1 error, -2 timeout. */
+int	cl_fill(struct wrap *w);
 /* 1 if the client sends within ms, 0 if not. */
 int	cl_talks(struct wrap *w, int64_t ms);
-void	cl_bye(struct wrap *w, const char *end) __attribute__((noreturn));
 
-/* io.c: the real server. */
+/* server.c: the real server. */
 int	srv_running(const struct wrap *w);
 /* Starts it and replays HELO/EHLO; 0, or -1 (logged). */
 int	srv_start(struct wrap *w);
@@ -137,6 +138,14 @@ void	refuse_stage(struct wrap *w);
 
 /* session.c */
 int	client_session(struct wrap *w);
+/* Every reply of mg-wrap's own, in the order of the commands. */
+void	say(struct wrap *w, const char *line);
+void	sayf(struct wrap *w, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* The client's next line: 1, 0 EOF, -1 error, -2 timeout. */
+int	client_line(struct wrap *w, struct smtp_line *ln);
+/* Flushes, logs the end of the session and exits 0. */
+void	bye(struct wrap *w, const char *end) __attribute__((noreturn));
 /*
  * Ends the session with the block reply when the dynamic screen blocks
  * the client now (checked at stage, such as "auth" or "mail").

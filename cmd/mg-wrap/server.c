@@ -1,156 +1,24 @@
 /*
- * mg-wrap's I/O: the client (fd 0 and 1 from tcpserver, or TLS on them)
- * and the real SMTP server, a child on two pipes.  Every read has a
- * timeout and every buffer a cap.
+ * mg-wrap's server side: the real SMTP server, a child on two pipes,
+ * started when the first transaction needs it, fed MAIL, RCPT and the
+ * message, and read reply by reply.  Every read has a timeout and every
+ * buffer a cap.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "wrap.h"
 
 extern char **environ;
-
-/* --- the client ------------------------------------------------------- */
-
-static int
-write_all(struct wrap *w, int fd, const char *p, size_t n, int64_t ms)
-{
-	struct pollfd pfd;
-	ssize_t k;
-
-	while (n > 0) {
-		if (fd == w->out && w->ssl != NULL)
-			k = tls_write(w, p, n);
-		else {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, (int)ms) <= 0)
-				return -1;
-			k = write(fd, p, n);
-		}
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-int
-cl_flush(struct wrap *w)
-{
-	int rc = 0;
-
-	if (w->olen > 0)
-		rc = write_all(w, w->out, w->obuf, w->olen,
-		    w->idle_timeout * 1000);
-	w->olen = 0;
-	return rc;
-}
-
-void
-cl_puts(struct wrap *w, const char *line)
-{
-	size_t n = strlen(line);
-
-	/* RFC 2920 section 3.1: replies go out in the order of the
-	 * commands, so the server's pending replies come first. */
-	if (w->npend > 0 && !w->draining)
-		srv_drain(w);
-	if (n > SMTP_REPLY_MAX - 2)
-		n = SMTP_REPLY_MAX - 2;
-	if (w->olen + n + 2 > sizeof(w->obuf))
-		cl_flush(w);
-	memcpy(w->obuf + w->olen, line, n);
-	w->olen += n;
-	memcpy(w->obuf + w->olen, "\r\n", 2);
-	w->olen += 2;
-}
-
-void
-cl_reply(struct wrap *w, const char *fmt, ...)
-{
-	char line[SMTP_REPLY_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	cl_puts(w, line);
-}
-
-/* Waits until fd 0 is readable: 1, 0 timeout, -1 error. */
-static int
-wait_in(struct wrap *w, int64_t ms)
-{
-	struct pollfd pfd;
-	int rc;
-
-	if (w->ssl != NULL && tls_pending(w))
-		return 1;
-	pfd.fd = w->in;
-	pfd.events = POLLIN;
-	do
-		rc = poll(&pfd, 1, ms < 0 ? 0 : (int)ms);
-	while (rc == -1 && errno == EINTR);
-	return rc;
-}
-
-int
-cl_talks(struct wrap *w, int64_t ms)
-{
-	return smtp_rd_pending(&w->crd) > 0 || wait_in(w, ms) > 0;
-}
-
-int
-cl_line(struct wrap *w, struct smtp_line *ln)
-{
-	size_t room;
-	char *p;
-	ssize_t n;
-	int64_t now, ms;
-
-	while (smtp_rd_line(&w->crd, ln) == 0) {
-		/* RFC 2920 section 3.1: replies may wait while commands
-		 * are buffered, never while we wait for more. */
-		if (w->npend > 0)
-			srv_drain(w);
-		if (cl_flush(w) == -1)
-			return -1;
-		now = clock_ms();
-		ms = w->idle_timeout * 1000;
-		if (w->deadline - now < ms)
-			ms = w->deadline - now;
-		if (wait_in(w, ms) <= 0)
-			return -2;
-		p = smtp_rd_space(&w->crd, &room);
-		if (w->ssl != NULL)
-			n = tls_read(w, p, room);
-		else
-			n = read(w->in, p, room);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == 0)
-			return 0;
-		if (n < 0)
-			return -1;
-		smtp_rd_wrote(&w->crd, (size_t)n);
-	}
-	return 1;
-}
-
-/* --- the real server -------------------------------------------------- */
 
 int
 srv_running(const struct wrap *w)
@@ -208,7 +76,7 @@ srv_flush(struct wrap *w)
 	w->solen = 0;
 	if (n == 0)
 		return w->sin == -1 ? -1 : 0;
-	if (w->sin == -1 || write_all(w, w->sin, w->sobuf, n,
+	if (w->sin == -1 || fdio_write(w->sin, w->sobuf, n,
 	    w->server_timeout * 1000) == -1) {
 		log_error("write to the server: %s", strerror(errno));
 		srv_stop(w, 0);
@@ -327,8 +195,8 @@ srv_cmd(struct wrap *w, const char *line)
 	char buf[SMTP_CMD_MAX + 200];
 	int n;
 
-	if (w->npend > 0 && !w->draining)
-		srv_drain(w);
+	/* The replies to what was sent ahead come first. */
+	srv_drain(w);
 	n = snprintf(buf, sizeof(buf), "%s\r\n", line);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
@@ -344,7 +212,7 @@ srv_relay(struct wrap *w)
 
 	while ((nl = strchr(p, '\n')) != NULL) {
 		*nl = '\0';
-		cl_puts(w, p);
+		cl_put(w, p);
 		*nl = '\n';
 		p = nl + 1;
 	}
