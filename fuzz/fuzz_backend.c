@@ -76,21 +76,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < n; i++)
 		memcpy(out + i * (size - 1), data + 1, size - 1);
 	memset(&W, 0, sizeof(W));
-	W.server_timeout = W.idle_timeout = 1;
+	W.c.server_timeout = W.c.idle_timeout = 1;
 	W.s.cl.ehlo = data[0] >> 4 & 1;
 	strlcpy(W.s.cl.helo, "client.example", sizeof(W.s.cl.helo));
-	W.in = W.out = devnull;
-	if ((W.sout = open(fuzz_file(0, out, (size - 1) * n), O_RDONLY)) ==
-	    -1 || (W.sin = open("/dev/null", O_WRONLY)) == -1)
+	W.cl.in = W.cl.out = devnull;
+	if ((W.srv.out = open(fuzz_file(0, out, (size - 1) * n), O_RDONLY)) ==
+	    -1 || (W.srv.in = open("/dev/null", O_WRONLY)) == -1)
 		abort();
-	smtp_rd_init(&W.srd, 0);
-	W.spid = dead_child();
+	smtp_rd_init(&W.srv.rd, 0);
+	W.srv.pid = dead_child();
 	if (srv_hello(&W) == 0)
 		while (srv_cmd(&W, "NOOP") != -1) {
 			srv_ehlo_ext(&W);
 			srv_relay(&W);
 		}
 	srv_stop(&W, 0);
-	W.olen = 0;
+	W.cl.olen = 0;
 	return 0;
 }

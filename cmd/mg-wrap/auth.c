@@ -36,14 +36,14 @@ extern char **environ;
 static int
 plain_ok(const struct wrap *w)
 {
-	return w->ssl != NULL || w->auth_plain_ok;
+	return w->cl.ssl != NULL || w->c.auth_plain_ok;
 }
 
 int
 auth_offered(const struct wrap *w)
 {
-	return w->checkpassword != NULL && w->s.cl.auth_user[0] == '\0' &&
-	    (plain_ok(w) || w->auth_cram);
+	return w->c.checkpassword != NULL && w->s.cl.auth_user[0] == '\0' &&
+	    (plain_ok(w) || w->c.auth_cram);
 }
 
 /* The mechanisms for EHLO's AUTH line. */
@@ -52,7 +52,7 @@ auth_mechs(const struct wrap *w)
 {
 	if (!plain_ok(w))
 		return "CRAM-MD5";
-	return w->auth_cram ? "PLAIN LOGIN CRAM-MD5" : "PLAIN LOGIN";
+	return w->c.auth_cram ? "PLAIN LOGIN CRAM-MD5" : "PLAIN LOGIN";
 }
 
 /* Decodes base64 text into out; the length, or -1 when malformed. */
@@ -96,7 +96,7 @@ checkpw_child(struct wrap *w, int fd)
 	char *argv[17], buf[1024], *p, *save = NULL;
 	int n = 0, null;
 
-	strlcpy(buf, w->checkpassword, sizeof(buf));
+	strlcpy(buf, w->c.checkpassword, sizeof(buf));
 	for (p = strtok_r(buf, " \t", &save); p != NULL && n < 16;
 	    p = strtok_r(NULL, " \t", &save))
 		argv[n++] = p;
@@ -125,7 +125,7 @@ checkpw(struct wrap *w, const char *user, const char *f2, const char *f3)
 		    f3);
 	else
 		n = snprintf(buf, sizeof(buf), "%s%c%s%c<%ld.%ld@%s>", user,
-		    0, f2, 0, (long)getpid(), (long)time(NULL), w->hostname);
+		    0, f2, 0, (long)getpid(), (long)time(NULL), w->c.hostname);
 	if (n < 0 || (size_t)n + 1 >= sizeof(buf))
 		return 1;
 	if (pipe(p) == -1 || (pid = fork()) == -1)
@@ -141,7 +141,7 @@ checkpw(struct wrap *w, const char *user, const char *f2, const char *f3)
 	explicit_bzero(buf, sizeof(buf));
 	close(p[1]);
 	for (i = 0; waitpid(pid, &st, WNOHANG) != pid; i++) {
-		if (i >= w->step_timeout * 100) {
+		if (i >= w->c.step_timeout * 100) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			return 2;
@@ -175,9 +175,9 @@ auth_fail(struct wrap *w, const char *mech, const char *why)
 	w->s.nrefused++;
 	/* Should this make a block, the next AUTH or MAIL ends the session. */
 	session_event(&w->s, "auth-fail");
-	if (w->auth_delay > 0) {
+	if (w->c.auth_delay > 0) {
 		cl_flush(w);
-		sleep((unsigned)w->auth_delay);
+		sleep((unsigned)w->c.auth_delay);
 	}
 	/* A failed AUTH is an error like any other (--max-errors). */
 	bad(w, "535 5.7.8 authentication credentials invalid");
@@ -288,7 +288,7 @@ auth_cram(struct wrap *w, const char *init, char *chal, size_t ccap,
 	if (*init != '\0')
 		return -2;
 	n = snprintf(chal, ccap, "<%u.%ld.%ld@%s>", arc4random(),
-	    (long)getpid(), (long)time(NULL), w->hostname);
+	    (long)getpid(), (long)time(NULL), w->c.hostname);
 	if (n < 0 || (size_t)n >= ccap || (size_t)n * 4 / 3 + 4 >= sizeof(enc))
 		return -2;
 	EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)chal, n);
@@ -313,7 +313,7 @@ cmd_auth(struct wrap *w, const char *arg)
 
 	chal[0] = '\0';
 	if (!auth_offered(w)) {
-		say(w, w->checkpassword != NULL && w->s.cl.auth_user[0] ==
+		say(w, w->c.checkpassword != NULL && w->s.cl.auth_user[0] ==
 		    '\0' ? "538 5.7.11 encryption required for requested "
 		    "authentication mechanism" : "503 5.5.1 AUTH not "
 		    "available");
@@ -330,7 +330,7 @@ cmd_auth(struct wrap *w, const char *arg)
 		say(w, "501 5.5.4 syntax: AUTH mechanism");
 		return;
 	}
-	if (strcmp(mech, "CRAM-MD5") == 0 && w->auth_cram)
+	if (strcmp(mech, "CRAM-MD5") == 0 && w->c.auth_cram)
 		rc = auth_cram(w, init, chal, sizeof(chal), user,
 		    sizeof(user), pass, sizeof(pass));
 	else if ((strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0) &&

@@ -21,12 +21,20 @@ cl_write_all(struct wrap *w, const char *p, size_t n, int64_t ms)
 {
 	ssize_t k;
 
-	if (w->ssl == NULL)
-		return fdio_write(w->out, p, n, ms);
+	if (w->cl.ssl == NULL)
+		return fdio_write(w->cl.out, p, n, ms);
 	for (; n > 0; p += k, n -= (size_t)k)
 		if ((k = tls_write(w, p, n)) <= 0)
 			return -1;
 	return 0;
+}
+
+void
+cl_init(struct wrap *w)
+{
+	/* tcpserver's socket, or the pipes of a test. */
+	w->cl.in = 0;
+	w->cl.out = 1;
 }
 
 int
@@ -34,10 +42,10 @@ cl_flush(struct wrap *w)
 {
 	int rc = 0;
 
-	if (w->olen > 0)
-		rc = cl_write_all(w, w->obuf, w->olen,
-		    w->idle_timeout * 1000);
-	w->olen = 0;
+	if (w->cl.olen > 0)
+		rc = cl_write_all(w, w->cl.obuf, w->cl.olen,
+		    w->c.idle_timeout * 1000);
+	w->cl.olen = 0;
 	return rc;
 }
 
@@ -48,12 +56,12 @@ cl_put(struct wrap *w, const char *line)
 
 	if (n > SMTP_REPLY_MAX - 2)
 		n = SMTP_REPLY_MAX - 2;
-	if (w->olen + n + 2 > sizeof(w->obuf))
+	if (w->cl.olen + n + 2 > sizeof(w->cl.obuf))
 		cl_flush(w);
-	memcpy(w->obuf + w->olen, line, n);
-	w->olen += n;
-	memcpy(w->obuf + w->olen, "\r\n", 2);
-	w->olen += 2;
+	memcpy(w->cl.obuf + w->cl.olen, line, n);
+	w->cl.olen += n;
+	memcpy(w->cl.obuf + w->cl.olen, "\r\n", 2);
+	w->cl.olen += 2;
 }
 
 /* Waits until fd 0 is readable: 1, 0 timeout, -1 error. */
@@ -63,9 +71,9 @@ wait_in(struct wrap *w, int64_t ms)
 	struct pollfd pfd;
 	int rc;
 
-	if (w->ssl != NULL && tls_pending(w))
+	if (w->cl.ssl != NULL && tls_pending(w))
 		return 1;
-	pfd.fd = w->in;
+	pfd.fd = w->cl.in;
 	pfd.events = POLLIN;
 	do
 		rc = poll(&pfd, 1, ms < 0 ? 0 : (int)ms);
@@ -76,13 +84,13 @@ wait_in(struct wrap *w, int64_t ms)
 int
 cl_talks(struct wrap *w, int64_t ms)
 {
-	return smtp_rd_pending(&w->crd) > 0 || wait_in(w, ms) > 0;
+	return smtp_rd_pending(&w->cl.rd) > 0 || wait_in(w, ms) > 0;
 }
 
 int
 cl_buffered(struct wrap *w, struct smtp_line *ln)
 {
-	return smtp_rd_line(&w->crd, ln);
+	return smtp_rd_line(&w->cl.rd, ln);
 }
 
 int
@@ -96,23 +104,23 @@ cl_fill(struct wrap *w)
 	if (cl_flush(w) == -1)
 		return -1;
 	for (;;) {
-		ms = w->idle_timeout * 1000;
-		if (w->deadline - clock_ms() < ms)
-			ms = w->deadline - clock_ms();
+		ms = w->c.idle_timeout * 1000;
+		if (w->cl.deadline - clock_ms() < ms)
+			ms = w->cl.deadline - clock_ms();
 		if (wait_in(w, ms) <= 0)
 			return -2;
-		p = smtp_rd_space(&w->crd, &room);
-		if (w->ssl != NULL)
+		p = smtp_rd_space(&w->cl.rd, &room);
+		if (w->cl.ssl != NULL)
 			n = tls_read(w, p, room);
 		else
-			n = read(w->in, p, room);
+			n = read(w->cl.in, p, room);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == 0)
 			return 0;
 		if (n < 0)
 			return -1;
-		smtp_rd_wrote(&w->crd, (size_t)n);
+		smtp_rd_wrote(&w->cl.rd, (size_t)n);
 		return 1;
 	}
 }

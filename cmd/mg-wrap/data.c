@@ -20,20 +20,29 @@
 #include "spool.h"
 #include "wrap.h"
 
+/* The decision log line of the data stage. */
+static void
+dlog(struct wrap *w, const char *step, const char *decision,
+    const char *reply, const char *why)
+{
+	session_log(&w->s, "data", step, decision, reply, why);
+}
+
 /* The session's spool file, made once and emptied for each message. */
 static int
-message_file(struct wrap *w, FILE **fp, struct mgerr *e)
+message_file(FILE **fp, struct mgerr *e)
 {
-	if (w->spool == NULL && (w->spool = spool_file("mg-wrap", e)) ==
-	    NULL)
+	static FILE *spool;
+
+	if (spool == NULL && (spool = spool_file("mg-wrap", e)) == NULL)
 		return -1;
-	rewind(w->spool);
-	if (ftruncate(fileno(w->spool), 0) == -1) {
+	rewind(spool);
+	if (ftruncate(fileno(spool), 0) == -1) {
 		mgerr_set(e, "%s", strerror(errno));
 		return -1;
 	}
-	*fp = w->spool;
-	return fileno(w->spool);
+	*fp = spool;
+	return fileno(spool);
 }
 
 /* A line of the message that is not forged, into the spool file. */
@@ -66,7 +75,7 @@ forged_filter(struct wrap *w)
 {
 	static struct arstrip_buf ab;
 
-	arstrip_buf_init(&ab, w->hostname);
+	arstrip_buf_init(&ab, w->c.hostname);
 	return &ab;
 }
 
@@ -76,7 +85,7 @@ forged_log(struct wrap *w, const struct arstrip_buf *ab)
 	if (ab->dropped > 0)
 		log_warn("removed %zu Authentication-Results field%s "
 		    "claiming %s", ab->dropped, ab->dropped == 1 ? "" : "s",
-		    w->hostname);
+		    w->c.hostname);
 }
 
 /*
@@ -99,12 +108,12 @@ read_text(struct wrap *w, FILE *fp, long long *size)
 			bye(w, "eof-in-data");
 		if (rc == -2) {
 			sayf(w, "421 4.4.2 %s timeout, closing "
-			    "connection", w->hostname);
+			    "connection", w->c.hostname);
 			bye(w, "timeout-in-data");
 		}
 		if (ln.eol == SMTP_EOL_LF) {
 			/* What qmail-smtpd says and does about a bare LF. */
-			session_log(&w->s, "data", "bare-lf", "defer", NULL, NULL);
+			dlog(w, "bare-lf", "defer", NULL, NULL);
 			say(w, "451 See http://pobox.com/~djb/docs/"
 			    "smtplf.html.");
 			bye(w, "bare-lf");
@@ -118,7 +127,7 @@ read_text(struct wrap *w, FILE *fp, long long *size)
 			n--;
 		}
 		*size += (long long)n + (ln.eol != SMTP_EOL_NONE);
-		if (w->databytes > 0 && *size > w->databytes)
+		if (w->c.databytes > 0 && *size > w->c.databytes)
 			big = 1;
 		if (big)
 			continue;
@@ -185,7 +194,7 @@ verdict(struct wrap *w, int code)
 {
 	if (code == -1) {
 		srv_stop(w, 0);
-		session_log(&w->s, "data", "server", "defer", NULL,
+		dlog(w, "server", "defer", NULL,
 		    "server died in DATA");
 		say(w, "451 4.3.0 temporary failure (server died)");
 		w->s.nrefused++;
@@ -194,10 +203,10 @@ verdict(struct wrap *w, int code)
 	srv_relay(w);
 	if (code / 100 == 2) {
 		w->s.nmsg++;
-		session_log(&w->s, "data", "server", "accept", w->sreply, NULL);
+		dlog(w, "server", "accept", w->srv.reply, NULL);
 	} else {
 		w->s.nrefused++;
-		session_log(&w->s, "data", "server", "refused", w->sreply, NULL);
+		dlog(w, "server", "refused", w->srv.reply, NULL);
 	}
 }
 
@@ -208,14 +217,14 @@ pass_on(struct wrap *w, int fd)
 	int code;
 
 	if (!srv_running(w) || (code = srv_cmd(w, "DATA")) == -1) {
-		session_log(&w->s, "data", "server", "defer", NULL,
+		dlog(w, "server", "defer", NULL,
 		    "server died before DATA");
 		say(w, "451 4.3.0 temporary failure (server died)");
 		return;
 	}
 	if (code != 354) {
 		srv_relay(w);
-		session_log(&w->s, "data", "server", "refused", w->sreply, NULL);
+		dlog(w, "server", "refused", w->srv.reply, NULL);
 		return;
 	}
 	verdict(w, send_message(w, fd) == -1 ? -1 : srv_reply(w));
@@ -253,11 +262,11 @@ stream_text(struct wrap *w)
 		if (rc == -2) {
 			srv_abort(w);
 			sayf(w, "421 4.4.2 %s timeout, closing "
-			    "connection", w->hostname);
+			    "connection", w->c.hostname);
 			bye(w, "timeout-in-data");
 		}
 		if (ln.eol == SMTP_EOL_LF) {
-			session_log(&w->s, "data", "bare-lf", "defer", NULL, NULL);
+			dlog(w, "bare-lf", "defer", NULL, NULL);
 			stream_abort(w, "bare-lf", "451 See "
 			    "http://pobox.com/~djb/docs/smtplf.html.");
 		}
@@ -266,7 +275,7 @@ stream_text(struct wrap *w)
 			break;
 		size += (long long)(ln.len - (size_t)stuffed) +
 		    (ln.eol != SMTP_EOL_NONE);
-		if (w->databytes > 0 && size > w->databytes)
+		if (w->c.databytes > 0 && size > w->c.databytes)
 			big = 1;
 		if (big || !srv_running(w))
 			continue;
@@ -286,10 +295,7 @@ data_stream(struct wrap *w)
 {
 	int code;
 
-	w->dcode = -1;
-	(void)srv_queue(w, 'D', "DATA", NULL);
-	srv_drain(w);
-	code = w->dcode;
+	code = srv_data(w);
 	if (!w->s.tx.in_mail || w->s.tx.nrcpt == 0) {
 		/* The server cannot have more recipients than we counted. */
 		if (code == 354)
@@ -303,14 +309,14 @@ data_stream(struct wrap *w)
 			say(w, "451 4.3.0 temporary failure (server died)");
 		else
 			srv_relay(w);
-		session_log(&w->s, "data", "server", code == -1 ? "defer" :
-		    "refused", w->sreply, code == -1 ? "server died" : NULL);
+		dlog(w, "server", code == -1 ? "defer" :
+		    "refused", w->srv.reply, code == -1 ? "server died" : NULL);
 		return;
 	}
 	say(w, "354 go ahead, end with <CRLF>.<CRLF>");
 	if (stream_text(w) == 1) {
 		srv_abort(w);
-		session_log(&w->s, "data", "size", "reject", NULL, "too big");
+		dlog(w, "size", "reject", NULL, "too big");
 		say(w, "552 5.3.4 message size exceeds fixed limit");
 		return;
 	}
@@ -329,8 +335,8 @@ cmd_data(struct wrap *w)
 	FILE *fp;
 	int fd, rc;
 
-	if (w->chain.n[CHAIN_DATA] == 0 && w->s.tx.in_mail && srv_running(w) &&
-	    w->s.tx.nrcpt + (long long)w->nrpend > 0) {
+	if (w->c.chain.n[CHAIN_DATA] == 0 && w->s.tx.in_mail &&
+	    srv_running(w) && w->s.tx.nrcpt + (long long)w->srv.nrpend > 0) {
 		data_stream(w);
 		session_txn_reset(&w->s);
 		return;
@@ -342,7 +348,7 @@ cmd_data(struct wrap *w)
 		    "503 5.5.1 need MAIL before DATA");
 		return;
 	}
-	if ((fd = message_file(w, &fp, &e)) == -1) {
+	if ((fd = message_file(&fp, &e)) == -1) {
 		log_error("spool: %s", e.msg);
 		say(w, "451 4.3.0 temporary failure (spool)");
 		return;
@@ -353,7 +359,7 @@ cmd_data(struct wrap *w)
 		log_error("spool: %s", strerror(errno));
 		say(w, "451 4.3.0 temporary failure (spool)");
 	} else if (rc == 1) {
-		session_log(&w->s, "data", "size", "reject", NULL, "too big");
+		dlog(w, "size", "reject", NULL, "too big");
 		say(w, "552 5.3.4 message size exceeds fixed limit");
 	} else if (run_stage(w, CHAIN_DATA, fd) != SESSION_GO) {
 		rc = 2;

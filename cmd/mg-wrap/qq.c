@@ -58,7 +58,7 @@ copy_message(struct wrap *w, int fd)
 	ssize_t n;
 	size_t k;
 
-	arstrip_buf_init(&ab, w->hostname);
+	arstrip_buf_init(&ab, w->c.hostname);
 	while ((n = read(0, buf, sizeof(buf))) > 0)
 		for (p = buf; p < buf + n; p += k + (nl != NULL)) {
 			nl = memchr(p, '\n', (size_t)(buf + n - p));
@@ -140,7 +140,7 @@ qq_main(struct wrap *w)
 	}
 	closefrom(3);
 	session_log(&w->s, "data", "qmail-queue", "accept", NULL, NULL);
-	execvp(w->server_argv[0], w->server_argv);
-	log_error("run %s: %s", w->server_argv[0], strerror(errno));
+	execvp(w->c.server_argv[0], w->c.server_argv);
+	log_error("run %s: %s", w->c.server_argv[0], strerror(errno));
 	return 81;
 }

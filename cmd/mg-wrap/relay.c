@@ -25,21 +25,30 @@ srv_queue(struct wrap *w, char kind, const char *line, const char *addr)
 	struct pend *p;
 	size_t n = strlen(line);
 
-	if (w->npend == WRAP_PEND_MAX)
+	if (w->srv.npend == WRAP_PEND_MAX)
 		srv_drain(w);
 	if (!srv_running(w) && srv_start(w) == -1)
 		return -1;
 	if (n > SMTP_CMD_MAX || srv_send(w, line, n) == -1 ||
 	    srv_send(w, "\r\n", 2) == -1)
 		return -1;
-	p = &w->pend[w->npend++];
+	p = &w->srv.pend[w->srv.npend++];
 	p->kind = kind;
 	strlcpy(p->addr, addr != NULL ? addr : "", sizeof(p->addr));
 	if (kind == 'R')
-		w->nrpend++;
-	if (!w->s_pipe)
+		w->srv.nrpend++;
+	if (!w->srv.pipelining)
 		srv_drain(w);
 	return 0;
+}
+
+int
+srv_data(struct wrap *w)
+{
+	w->srv.dcode = -1;
+	(void)srv_queue(w, 'D', "DATA", NULL);
+	srv_drain(w);
+	return w->srv.dcode;
 }
 
 /* What a reply (code, or -1 when the server is gone) means for us. */
@@ -53,7 +62,7 @@ pend_done(struct wrap *w, const struct pend *p, int code)
 		if (code / 100 == 2)
 			break;
 		session_log(&w->s, "mail", "server", code == -1 ? "defer" :
-		    "refused", w->sreply, code == -1 ? "server died" : NULL);
+		    "refused", w->srv.reply, code == -1 ? "server died" : NULL);
 		session_txn_reset(&w->s);
 		break;
 	case 'R':
@@ -64,13 +73,13 @@ pend_done(struct wrap *w, const struct pend *p, int code)
 		strlcpy(save, w->s.tx.rcpt, sizeof(save));
 		strlcpy(w->s.tx.rcpt, p->addr, sizeof(w->s.tx.rcpt));
 		session_log(&w->s, "rcpt", "server", code == -1 ? "defer" :
-		    "refused", w->sreply, code == -1 ? "server died" : NULL);
+		    "refused", w->srv.reply, code == -1 ? "server died" : NULL);
 		strlcpy(w->s.tx.rcpt, save, sizeof(w->s.tx.rcpt));
 		if (code == 550)
 			session_event(&w->s, "unknown-rcpt");
 		break;
 	default:
-		w->dcode = code;
+		w->srv.dcode = code;
 		break;
 	}
 }
@@ -81,42 +90,42 @@ srv_drain(struct wrap *w)
 	size_t i;
 	int code;
 
-	if (w->npend == 0)
+	if (w->srv.npend == 0)
 		return;
-	for (i = 0; i < w->npend; i++) {
+	for (i = 0; i < w->srv.npend; i++) {
 		code = srv_running(w) ? srv_reply(w) : -1;
 		/* DATA's reply is for data.c to act on. */
-		if (w->pend[i].kind != 'D') {
+		if (w->srv.pend[i].kind != 'D') {
 			if (code == -1)
 				cl_put(w, "451 4.3.0 temporary failure "
 				    "(server died)");
 			else
 				srv_relay(w);
 		}
-		pend_done(w, &w->pend[i], code);
+		pend_done(w, &w->srv.pend[i], code);
 	}
-	w->npend = w->nrpend = 0;
+	w->srv.npend = w->srv.nrpend = 0;
 }
 
 /* RFC 5321 section 4.1.1.1: "250-KEYWORD params" after the first line. */
 void
 srv_ehlo_ext(struct wrap *w)
 {
-	const char *p = strchr(w->sreply, '\n');
+	const char *p = strchr(w->srv.reply, '\n');
 	size_t n;
 
-	w->s_pipe = w->s_size = w->s_8bit = 0;
+	w->srv.pipelining = w->srv.size = w->srv.eightbit = 0;
 	while (p != NULL && p[1] != '\0') {
 		p++;
 		if (strlen(p) > 4) {
 			n = strcspn(p + 4, " \n");
 			if (n == 10 && strncasecmp(p + 4, "PIPELINING", n) == 0)
-				w->s_pipe = 1;
+				w->srv.pipelining = 1;
 			else if (n == 4 && strncasecmp(p + 4, "SIZE", n) == 0)
-				w->s_size = 1;
+				w->srv.size = 1;
 			else if (n == 8 && strncasecmp(p + 4, "8BITMIME", n)
 			    == 0)
-				w->s_8bit = 1;
+				w->srv.eightbit = 1;
 		}
 		p = strchr(p, '\n');
 	}

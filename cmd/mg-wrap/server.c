@@ -20,10 +20,17 @@
 
 extern char **environ;
 
+void
+srv_init(struct wrap *w)
+{
+	w->srv.pid = -1;
+	w->srv.in = w->srv.out = -1;
+}
+
 int
 srv_running(const struct wrap *w)
 {
-	return w->spid > 0;
+	return w->srv.pid > 0;
 }
 
 void
@@ -32,29 +39,29 @@ srv_stop(struct wrap *w, int polite)
 	int i, st;
 
 	/* Replies still pending become 451s at the next srv_drain. */
-	if (w->spid <= 0)
+	if (w->srv.pid <= 0)
 		return;
 	if (polite)
 		srv_cmd(w, "QUIT");
-	if (w->spid <= 0)
+	if (w->srv.pid <= 0)
 		return;
-	w->solen = 0;
-	if (w->sin != -1)
-		close(w->sin);
-	if (w->sout != -1)
-		close(w->sout);
-	w->sin = w->sout = -1;
+	w->srv.olen = 0;
+	if (w->srv.in != -1)
+		close(w->srv.in);
+	if (w->srv.out != -1)
+		close(w->srv.out);
+	w->srv.in = w->srv.out = -1;
 	/* EOF on its stdin ends an SMTP server; give it a moment. */
 	for (i = 0; i < 200; i++) {
-		if (waitpid(w->spid, &st, WNOHANG) == w->spid)
+		if (waitpid(w->srv.pid, &st, WNOHANG) == w->srv.pid)
 			break;
 		poll(NULL, 0, 10);
 	}
 	if (i == 200) {
-		kill(w->spid, SIGKILL);
-		waitpid(w->spid, &st, 0);
+		kill(w->srv.pid, SIGKILL);
+		waitpid(w->srv.pid, &st, 0);
 	}
-	w->spid = -1;
+	w->srv.pid = -1;
 }
 
 void
@@ -62,22 +69,22 @@ srv_abort(struct wrap *w)
 {
 	/* Dead before it can read an EOF that it might take for the end
 	 * of the message (RFC 5321 section 4.1.1.4: no reply, no mail). */
-	if (w->spid > 0)
-		kill(w->spid, SIGKILL);
-	w->npend = w->nrpend = 0;
+	if (w->srv.pid > 0)
+		kill(w->srv.pid, SIGKILL);
+	w->srv.npend = w->srv.nrpend = 0;
 	srv_stop(w, 0);
 }
 
 int
 srv_flush(struct wrap *w)
 {
-	size_t n = w->solen;
+	size_t n = w->srv.olen;
 
-	w->solen = 0;
+	w->srv.olen = 0;
 	if (n == 0)
-		return w->sin == -1 ? -1 : 0;
-	if (w->sin == -1 || fdio_write(w->sin, w->sobuf, n,
-	    w->server_timeout * 1000) == -1) {
+		return w->srv.in == -1 ? -1 : 0;
+	if (w->srv.in == -1 || fdio_write(w->srv.in, w->srv.obuf, n,
+	    w->c.server_timeout * 1000) == -1) {
 		log_error("write to the server: %s", strerror(errno));
 		srv_stop(w, 0);
 		return -1;
@@ -91,17 +98,17 @@ srv_send(struct wrap *w, const char *buf, size_t len)
 	size_t k;
 
 	while (len > 0) {
-		if (w->solen == sizeof(w->sobuf) && srv_flush(w) == -1)
+		if (w->srv.olen == sizeof(w->srv.obuf) && srv_flush(w) == -1)
 			return -1;
-		k = sizeof(w->sobuf) - w->solen;
+		k = sizeof(w->srv.obuf) - w->srv.olen;
 		if (k > len)
 			k = len;
-		memcpy(w->sobuf + w->solen, buf, k);
-		w->solen += k;
+		memcpy(w->srv.obuf + w->srv.olen, buf, k);
+		w->srv.olen += k;
 		buf += k;
 		len -= k;
 	}
-	return w->sin == -1 ? -1 : 0;
+	return w->srv.in == -1 ? -1 : 0;
 }
 
 /* Reads one line of the server's reply into srd's line. */
@@ -113,15 +120,15 @@ srv_line(struct wrap *w, struct smtp_line *ln)
 	ssize_t n;
 	char *p;
 
-	while (smtp_rd_line(&w->srd, ln) == 0) {
-		pfd.fd = w->sout;
+	while (smtp_rd_line(&w->srv.rd, ln) == 0) {
+		pfd.fd = w->srv.out;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(w->server_timeout * 1000)) <= 0) {
+		if (poll(&pfd, 1, (int)(w->c.server_timeout * 1000)) <= 0) {
 			log_error("server reply: timeout");
 			return -1;
 		}
-		p = smtp_rd_space(&w->srd, &room);
-		if ((n = read(w->sout, p, room)) == -1 && errno == EINTR)
+		p = smtp_rd_space(&w->srv.rd, &room);
+		if ((n = read(w->srv.out, p, room)) == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			log_error("server reply: %s", n == 0 ?
@@ -129,13 +136,13 @@ srv_line(struct wrap *w, struct smtp_line *ln)
 			    strerror(errno));
 			return -1;
 		}
-		smtp_rd_wrote(&w->srd, (size_t)n);
+		smtp_rd_wrote(&w->srv.rd, (size_t)n);
 	}
 	return 0;
 }
 
 /*
- * Keeps a line of the reply in w->sreply, control bytes replaced: the
+ * Keeps a line of the reply in w->srv.reply, control bytes replaced: the
  * first line always (cut to fit), a later one only if it fits whole, so
  * that its LF and the NUL always have room.  *last gets where the line
  * starts when it is kept.
@@ -145,14 +152,15 @@ keep_line(struct wrap *w, const struct smtp_line *ln, size_t *last)
 {
 	size_t i;
 
-	if (w->sreplylen > 0 && w->sreplylen + ln->len + 2 >
-	    sizeof(w->sreply))
+	if (w->srv.replylen > 0 && w->srv.replylen + ln->len + 2 >
+	    sizeof(w->srv.reply))
 		return;
-	*last = w->sreplylen;
-	for (i = 0; i < ln->len && w->sreplylen + 2 < sizeof(w->sreply); i++)
-		w->sreply[w->sreplylen++] = ln->p[i] >= ' ' &&
+	*last = w->srv.replylen;
+	for (i = 0; i < ln->len &&
+	    w->srv.replylen + 2 < sizeof(w->srv.reply); i++)
+		w->srv.reply[w->srv.replylen++] = ln->p[i] >= ' ' &&
 		    ln->p[i] < 0x7f ? ln->p[i] : '?';
-	w->sreply[w->sreplylen++] = '\n';
+	w->srv.reply[w->srv.replylen++] = '\n';
 }
 
 int
@@ -162,11 +170,11 @@ srv_reply(struct wrap *w)
 	int code, more = 1, first = -1;
 	size_t last = 0;
 
-	w->sreplylen = 0;
-	if (w->solen > 0 && srv_flush(w) == -1)
+	w->srv.replylen = 0;
+	if (w->srv.olen > 0 && srv_flush(w) == -1)
 		goto dead;
 	while (more) {
-		if (w->spid <= 0 || srv_line(w, &ln) == -1)
+		if (w->srv.pid <= 0 || srv_line(w, &ln) == -1)
 			goto dead;
 		code = smtp_reply_code(ln.p, ln.len, &more);
 		if (code == -1 || (first != -1 && code != first)) {
@@ -178,13 +186,13 @@ srv_reply(struct wrap *w)
 	}
 	/* RFC 5321 section 4.2.1: the last line relayed must say that the
 	 * reply ends there, when the lines after it were dropped. */
-	if (w->sreplylen > last + 4 && w->sreply[last + 3] == '-')
-		w->sreply[last + 3] = ' ';
-	w->sreply[w->sreplylen] = '\0';
+	if (w->srv.replylen > last + 4 && w->srv.reply[last + 3] == '-')
+		w->srv.reply[last + 3] = ' ';
+	w->srv.reply[w->srv.replylen] = '\0';
 	return first;
 dead:
-	w->sreplylen = 0;
-	w->sreply[0] = '\0';
+	w->srv.replylen = 0;
+	w->srv.reply[0] = '\0';
 	srv_stop(w, 0);
 	return -1;
 }
@@ -208,7 +216,7 @@ srv_cmd(struct wrap *w, const char *line)
 void
 srv_relay(struct wrap *w)
 {
-	char *p = w->sreply, *nl;
+	char *p = w->srv.reply, *nl;
 
 	while ((nl = strchr(p, '\n')) != NULL) {
 		*nl = '\0';
@@ -226,8 +234,8 @@ srv_child(struct wrap *w, int in, int out)
 	closefrom(3);
 	signal(SIGPIPE, SIG_DFL);
 	environ = w->env.v;
-	execvp(w->server_argv[0], w->server_argv);
-	log_error("run %s: %s", w->server_argv[0], strerror(errno));
+	execvp(w->c.server_argv[0], w->c.server_argv);
+	log_error("run %s: %s", w->c.server_argv[0], strerror(errno));
 	_exit(111);
 }
 
@@ -236,7 +244,7 @@ static int
 srv_env(struct wrap *w)
 {
 	if (w->s.cl.auth_user[0] != '\0' &&
-	    (stepenv_set(&w->env, "RELAYCLIENT", w->relayclient) == -1 ||
+	    (stepenv_set(&w->env, "RELAYCLIENT", w->c.relayclient) == -1 ||
 	    stepenv_set(&w->env, "SMTPAUTHUSER", w->s.cl.auth_user) == -1))
 		return -1;
 	return 0;
@@ -250,12 +258,12 @@ srv_hello(struct wrap *w)
 
 	if ((code = srv_reply(w)) != 220) {
 		log_error("server greeting: %s", code == -1 ? "none" :
-		    w->sreply);
+		    w->srv.reply);
 		return -1;
 	}
 	snprintf(line, sizeof(line), "%s %s", w->s.cl.ehlo ? "EHLO" : "HELO",
 	    w->s.cl.helo);
-	w->s_pipe = w->s_size = w->s_8bit = 0;
+	w->srv.pipelining = w->srv.size = w->srv.eightbit = 0;
 	code = srv_cmd(w, line);
 	if (code / 100 == 2 && w->s.cl.ehlo)
 		srv_ehlo_ext(w);
@@ -266,7 +274,7 @@ srv_hello(struct wrap *w)
 	}
 	if (code / 100 != 2) {
 		log_error("server refused HELO: %s", code == -1 ? "no reply" :
-		    w->sreply);
+		    w->srv.reply);
 		return -1;
 	}
 	return 0;
@@ -277,7 +285,7 @@ srv_start(struct wrap *w)
 {
 	int toserv[2], fromserv[2];
 
-	if (w->spid > 0)
+	if (w->srv.pid > 0)
 		return 0;
 	if (srv_env(w) == -1 || pipe(toserv) == -1)
 		return -1;
@@ -286,22 +294,22 @@ srv_start(struct wrap *w)
 		close(toserv[1]);
 		return -1;
 	}
-	if ((w->spid = fork()) == -1) {
+	if ((w->srv.pid = fork()) == -1) {
 		log_error("fork: %s", strerror(errno));
 		close(toserv[0]), close(toserv[1]);
 		close(fromserv[0]), close(fromserv[1]);
 		return -1;
 	}
-	if (w->spid == 0)
+	if (w->srv.pid == 0)
 		srv_child(w, toserv[0], fromserv[1]);
 	close(toserv[0]);
 	close(fromserv[1]);
-	w->sin = toserv[1];
-	w->sout = fromserv[0];
-	fcntl(w->sin, F_SETFD, FD_CLOEXEC);
-	fcntl(w->sout, F_SETFD, FD_CLOEXEC);
-	smtp_rd_init(&w->srd, 0);
-	w->solen = 0;
+	w->srv.in = toserv[1];
+	w->srv.out = fromserv[0];
+	fcntl(w->srv.in, F_SETFD, FD_CLOEXEC);
+	fcntl(w->srv.out, F_SETFD, FD_CLOEXEC);
+	smtp_rd_init(&w->srv.rd, 0);
+	w->srv.olen = 0;
 	if (srv_hello(w) == -1) {
 		srv_stop(w, 0);
 		return -1;

@@ -80,7 +80,7 @@ next_command(struct wrap *w, char *line, size_t cap)
 			bye(w, rc == 0 ? "eof" : "error");
 		if (rc == -2) {
 			sayf(w, "421 4.4.2 %s timeout, closing "
-			    "connection", w->hostname);
+			    "connection", w->c.hostname);
 			bye(w, "timeout");
 		}
 		if (ln.eol == SMTP_EOL_NONE) {
@@ -89,9 +89,9 @@ next_command(struct wrap *w, char *line, size_t cap)
 		}
 		break;
 	}
-	if (++w->s.ncmd > w->max_commands) {
+	if (++w->s.ncmd > w->c.max_commands) {
 		sayf(w, "421 4.7.0 %s too many commands, closing "
-		    "connection", w->hostname);
+		    "connection", w->c.hostname);
 		bye(w, "too-many-commands");
 	}
 	if (toolong || ln.len >= cap) {
@@ -112,9 +112,9 @@ void
 bad(struct wrap *w, const char *reply)
 {
 	say(w, reply);
-	if (++w->s.nerr >= w->max_errors) {
+	if (++w->s.nerr >= w->c.max_errors) {
 		sayf(w, "421 4.7.0 %s too many errors, closing "
-		    "connection", w->hostname);
+		    "connection", w->c.hostname);
 		bye(w, "too-many-errors");
 	}
 }
@@ -135,14 +135,14 @@ blocked_now(struct wrap *w, const char *stage)
 static void
 ehlo_reply(struct wrap *w)
 {
-	sayf(w, "250-%s", w->hostname);
+	sayf(w, "250-%s", w->c.hostname);
 	say(w, "250-PIPELINING");
 	say(w, "250-8BITMIME");
-	if (w->databytes > 0)
-		sayf(w, "250-SIZE %lld", w->databytes);
+	if (w->c.databytes > 0)
+		sayf(w, "250-SIZE %lld", w->c.databytes);
 	else
 		say(w, "250-SIZE");
-	if (w->tls_ctx != NULL && w->ssl == NULL)
+	if (w->c.tls_ctx != NULL && w->cl.ssl == NULL)
 		say(w, "250-STARTTLS");
 	if (auth_offered(w))
 		sayf(w, "250-AUTH %s", auth_mechs(w));
@@ -178,7 +178,7 @@ cmd_helo(struct wrap *w, const char *verb, const char *arg)
 	if (w->s.cl.ehlo)
 		ehlo_reply(w);
 	else
-		sayf(w, "250 %s", w->hostname);
+		sayf(w, "250 %s", w->c.hostname);
 }
 
 /*
@@ -207,12 +207,12 @@ mail_params(struct wrap *w, const char *params, char *line, size_t cap)
 	char val[32], buf[64];
 	size_t i;
 
-	if (w->s_size && smtp_param(params, "SIZE", val, sizeof(val)) &&
+	if (w->srv.size && smtp_param(params, "SIZE", val, sizeof(val)) &&
 	    val[0] != '\0' && strspn(val, "0123456789") == strlen(val)) {
 		snprintf(buf, sizeof(buf), " SIZE=%s", val);
 		strlcat(line, buf, cap);
 	}
-	if (w->s_8bit && smtp_param(params, "BODY", val, sizeof(val))) {
+	if (w->srv.eightbit && smtp_param(params, "BODY", val, sizeof(val))) {
 		for (i = 0; val[i] != '\0'; i++)
 			val[i] = (char)toupper((unsigned char)val[i]);
 		if (strcmp(val, "8BITMIME") == 0 || strcmp(val, "7BIT") == 0) {
@@ -247,8 +247,8 @@ cmd_mail(struct wrap *w, const char *arg)
 		return;
 	}
 	/* RFC 1870 section 6.3: refuse a declared size over the limit. */
-	if (w->databytes > 0 && smtp_param(params, "SIZE", val, sizeof(val))
-	    && (size = strtoll(val, NULL, 10)) > w->databytes) {
+	if (w->c.databytes > 0 && smtp_param(params, "SIZE", val, sizeof(val))
+	    && (size = strtoll(val, NULL, 10)) > w->c.databytes) {
 		sayf(w, "552 5.3.4 message size exceeds fixed limit");
 		return;
 	}
@@ -282,7 +282,7 @@ cmd_rcpt(struct wrap *w, const char *arg)
 	struct mgerr e;
 
 	/* A step must see the transaction as the server left it. */
-	if (w->chain.n[CHAIN_RCPT] > 0)
+	if (w->c.chain.n[CHAIN_RCPT] > 0)
 		srv_drain(w);
 	if (!w->s.tx.in_mail) {
 		bad(w, "503 5.5.1 need MAIL before RCPT");
@@ -293,7 +293,7 @@ cmd_rcpt(struct wrap *w, const char *arg)
 		bad(w, "501 5.1.3 bad recipient address syntax");
 		return;
 	}
-	if (w->s.tx.nrcpt + (long long)w->nrpend >= w->max_rcpt) {
+	if (w->s.tx.nrcpt + (long long)w->srv.nrpend >= w->c.max_rcpt) {
 		/* RFC 5321 section 4.5.3.1.10. */
 		say(w, "452 4.5.3 too many recipients");
 		return;
@@ -321,14 +321,14 @@ cmd_rset(struct wrap *w)
 static void
 cmd_starttls(struct wrap *w)
 {
-	if (w->tls_ctx == NULL || w->ssl != NULL) {
+	if (w->c.tls_ctx == NULL || w->cl.ssl != NULL) {
 		bad(w, "502 5.5.1 STARTTLS not available");
 		return;
 	}
 	say(w, "220 2.0.0 ready to start TLS");
 	cl_flush(w);
 	/* RFC 3207 section 6: nothing sent before the handshake counts. */
-	smtp_rd_discard(&w->crd);
+	smtp_rd_discard(&w->cl.rd);
 	if (tls_start(w) == -1)
 		bye(w, "tls-failed");
 	/* RFC 3207 section 4.2: forget what the client said before. */
@@ -357,7 +357,7 @@ dispatch(struct wrap *w, const char *verb, const char *arg)
 	else if (strcmp(verb, "NOOP") == 0)
 		say(w, "250 2.0.0 ok");
 	else if (strcmp(verb, "QUIT") == 0) {
-		sayf(w, "221 2.0.0 %s closing connection", w->hostname);
+		sayf(w, "221 2.0.0 %s closing connection", w->c.hostname);
 		bye(w, "quit");
 	} else if (strcmp(verb, "STARTTLS") == 0)
 		cmd_starttls(w);
@@ -382,20 +382,20 @@ refused_session(struct wrap *w, const char *reply)
 	char line[SMTP_CMD_MAX + 1], verb[16];
 	const char *arg;
 
-	sayf(w, "220 %s ESMTP", w->hostname);
+	sayf(w, "220 %s ESMTP", w->c.hostname);
 	for (;;) {
 		if (next_command(w, line, sizeof(line)) == -1 ||
 		    smtp_verb(line, verb, sizeof(verb), &arg) == -1)
 			continue;
 		if (strcmp(verb, "QUIT") == 0) {
 			sayf(w, "221 2.0.0 %s closing connection",
-			    w->hostname);
+			    w->c.hostname);
 			bye(w, "refused");
 		}
 		if (strcmp(verb, "HELO") == 0 || strcmp(verb, "EHLO") == 0 ||
 		    strcmp(verb, "NOOP") == 0 || strcmp(verb, "RSET") == 0 ||
-		    (w->wait_rcpt && strcmp(verb, "MAIL") == 0)) {
-			sayf(w, "250 %s", w->hostname);
+		    (w->c.wait_rcpt && strcmp(verb, "MAIL") == 0)) {
+			sayf(w, "250 %s", w->c.hostname);
 			continue;
 		}
 		session_log(&w->s, "connect", "refused", "reject", reply, verb);
@@ -408,7 +408,7 @@ refused_session(struct wrap *w, const char *reply)
 static void
 pregreet(struct wrap *w)
 {
-	if (w->greet_delay <= 0 || !cl_talks(w, w->greet_delay * 1000))
+	if (w->c.greet_delay <= 0 || !cl_talks(w, w->c.greet_delay * 1000))
 		return;
 	session_log(&w->s, "connect", "pregreet", "reject",
 	    "554 5.5.1 talked before the greeting", NULL);
@@ -423,7 +423,7 @@ client_session(struct wrap *w)
 	char line[SMTP_CMD_MAX + 1], verb[16], reply[SMTP_REPLY_MAX];
 	const char *arg;
 
-	smtp_rd_init(&w->crd, SMTP_CMD_MAX);
+	smtp_rd_init(&w->cl.rd, SMTP_CMD_MAX);
 	session_event(&w->s, "connect");
 	if (session_blocked(&w->s, reply, sizeof(reply))) {
 		session_log(&w->s, "connect", "dynamic", "block", reply, NULL);
@@ -434,7 +434,7 @@ client_session(struct wrap *w)
 		refused_session(w, reply);
 	}
 	pregreet(w);
-	if (w->smtps && tls_start(w) == -1)
+	if (w->c.smtps && tls_start(w) == -1)
 		bye(w, "tls-failed");
 	if (run_stage(w, CHAIN_CONNECT, -1) != SESSION_GO) {
 		if (w->s.ans.what == SESSION_DROP)
@@ -442,7 +442,7 @@ client_session(struct wrap *w)
 		/* Answer with the refusal throughout. */
 		refused_session(w, w->s.ans.reply);
 	}
-	sayf(w, "220 %s ESMTP", w->hostname);
+	sayf(w, "220 %s ESMTP", w->c.hostname);
 	for (;;) {
 		if (next_command(w, line, sizeof(line)) == -1)
 			continue;

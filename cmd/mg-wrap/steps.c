@@ -7,11 +7,11 @@
 enum session_do
 run_stage(struct wrap *w, enum chain_stage st, int spool)
 {
-	if (w->chain.n[st] > 0)
+	if (w->c.chain.n[st] > 0)
 		/* The steps see the transaction as the server left it. */
 		srv_drain(w);
 	return session_run_stage(&w->s, st, spool, &w->env,
-	    (unsigned)(w->step_timeout * 1000));
+	    (unsigned)(w->c.step_timeout * 1000));
 }
 
 void

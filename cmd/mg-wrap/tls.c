@@ -31,8 +31,8 @@ tls_setup(struct wrap *w, struct mgerr *e)
 {
 	SSL_CTX *ctx;
 
-	if (w->tls_cert == NULL && w->tls_key == NULL) {
-		if (w->smtps) {
+	if (w->c.tls_cert == NULL && w->c.tls_key == NULL) {
+		if (w->c.smtps) {
 			mgerr_set(e, "--smtps needs --tls-cert");
 			return -1;
 		}
@@ -43,18 +43,18 @@ tls_setup(struct wrap *w, struct mgerr *e)
 		mgerr_set(e, "TLS: %s", ssl_err());
 		return -1;
 	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, w->tls_cert ?
-	    w->tls_cert : w->tls_key) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, w->tls_key ? w->tls_key :
-	    w->tls_cert, SSL_FILETYPE_PEM) != 1 ||
+	if (SSL_CTX_use_certificate_chain_file(ctx, w->c.tls_cert ?
+	    w->c.tls_cert : w->c.tls_key) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, w->c.tls_key ? w->c.tls_key :
+	    w->c.tls_cert, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		mgerr_set(e, "TLS certificate %s: %s", w->tls_cert ?
-		    w->tls_cert : w->tls_key, ssl_err());
+		mgerr_set(e, "TLS certificate %s: %s", w->c.tls_cert ?
+		    w->c.tls_cert : w->c.tls_key, ssl_err());
 		SSL_CTX_free(ctx);
 		return -1;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-	w->tls_ctx = ctx;
+	w->c.tls_ctx = ctx;
 	return 0;
 }
 
@@ -64,13 +64,13 @@ tls_start(struct wrap *w)
 	SSL *ssl;
 	int rc;
 
-	if ((ssl = SSL_new(w->tls_ctx)) == NULL ||
-	    !SSL_set_rfd(ssl, w->in) || !SSL_set_wfd(ssl, w->out)) {
+	if ((ssl = SSL_new(w->c.tls_ctx)) == NULL ||
+	    !SSL_set_rfd(ssl, w->cl.in) || !SSL_set_wfd(ssl, w->cl.out)) {
 		log_error("TLS: %s", ssl_err());
 		return -1;
 	}
 	/* The handshake blocks; the alarm bounds it (and ends us). */
-	alarm((unsigned)w->idle_timeout);
+	alarm((unsigned)w->c.idle_timeout);
 	rc = SSL_accept(ssl);
 	alarm(0);
 	if (rc != 1) {
@@ -78,7 +78,7 @@ tls_start(struct wrap *w)
 		SSL_free(ssl);
 		return -1;
 	}
-	w->ssl = ssl;
+	w->cl.ssl = ssl;
 	snprintf(w->s.cl.tls, sizeof(w->s.cl.tls), "%s:%s",
 	    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 	{
@@ -100,12 +100,12 @@ tls_read(struct wrap *w, void *buf, size_t n)
 {
 	int k;
 
-	alarm((unsigned)w->idle_timeout + 5);
-	k = SSL_read(w->ssl, buf, n > 65536 ? 65536 : (int)n);
+	alarm((unsigned)w->c.idle_timeout + 5);
+	k = SSL_read(w->cl.ssl, buf, n > 65536 ? 65536 : (int)n);
 	alarm(0);
 	if (k > 0)
 		return k;
-	return SSL_get_error(w->ssl, k) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+	return SSL_get_error(w->cl.ssl, k) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
 }
 
 ssize_t
@@ -113,8 +113,8 @@ tls_write(struct wrap *w, const void *buf, size_t n)
 {
 	int k;
 
-	alarm((unsigned)w->idle_timeout + 5);
-	k = SSL_write(w->ssl, buf, n > 65536 ? 65536 : (int)n);
+	alarm((unsigned)w->c.idle_timeout + 5);
+	k = SSL_write(w->cl.ssl, buf, n > 65536 ? 65536 : (int)n);
 	alarm(0);
 	return k > 0 ? k : -1;
 }
@@ -122,5 +122,5 @@ tls_write(struct wrap *w, const void *buf, size_t n)
 int
 tls_pending(struct wrap *w)
 {
-	return SSL_pending(w->ssl) > 0;
+	return SSL_pending(w->cl.ssl) > 0;
 }

@@ -1,10 +1,15 @@
 /*
- * mg-wrap's state: its settings, the client connection (plain or TLS),
- * the real SMTP server it starts, and the session and transaction.
- * main.c (options), client.c (the client's I/O), server.c (the real
- * server's I/O), relay.c (pipelining to it), session.c (commands),
- * data.c (DATA), steps.c (the chain and the dynamic screen), auth.c
- * (SMTP AUTH), tls.c (OpenSSL), qq.c (QMAILQUEUE mode).
+ * mg-wrap's state, one struct per owner: the settings (struct
+ * wrap_conf, main.c), the client connection (struct client, client.c
+ * and tls.c), the real SMTP server (struct server, server.c and
+ * relay.c), and the session with its transaction (struct session, the
+ * engine of session.h, driven by session.c, auth.c, data.c and relay.c).
+ *
+ * The client side (client.c, tls.c) never calls the server side
+ * (server.c, relay.c), which relays to the client only the replies it
+ * owes; session.c, auth.c and data.c run the dialogue and call both,
+ * and say() is the one path of mg-wrap's own replies.  steps.c runs the
+ * chain on the engine; qq.c is the QMAILQUEUE mode.
  */
 #ifndef MG_WRAP_H
 #define MG_WRAP_H
@@ -33,8 +38,8 @@ struct pend {
 	char	 addr[ADDR_BUF_MAX];	/* the RCPT, for the log */
 };
 
-struct wrap {
-	/* Settings. */
+/* The settings and what they acquired: main.c (tls.c the TLS context). */
+struct wrap_conf {
 	const char	*hostname, *statedir, *resolver, *chain_file;
 	const char	*checkpassword, *relayclient;
 	const char	*tls_cert, *tls_key;
@@ -49,45 +54,60 @@ struct wrap {
 	struct dyn_opts	 dyn_opts;
 	char		**server_argv;
 
-	/* Acquired. */
 	struct chain	 chain;
-	struct stepenv env;		/* the base environment */
 	struct session_conf sc;
 	struct dyn_conf	 dyn;
 	struct dyn_rule	*rules;
 	void		*tls_ctx;	/* SSL_CTX */
+};
 
-	/* The client. */
+/* The connection to the client: client.c (tls.c the TLS session). */
+struct client {
 	int		 in, out;
 	void		*ssl;		/* SSL, once TLS is up */
-	struct smtp_rd	 crd;
+	struct smtp_rd	 rd;
 	char		 obuf[8192];
 	size_t		 olen;
+	int64_t		 deadline;	/* clock_ms() the session must end */
+};
 
-	/* The real server. */
-	pid_t		 spid;
-	int		 sin, sout;	/* its stdin (we write), stdout */
-	struct smtp_rd	 srd;
-	char		 sreply[4096];	/* its last reply, LF lines */
-	size_t		 sreplylen;
-	int		 s_pipe, s_size, s_8bit;	/* its EHLO extensions */
-	char		 sobuf[16384];	/* what we send it, buffered */
-	size_t		 solen;
+/* The real server: server.c, relay.c (the commands sent ahead). */
+struct server {
+	pid_t		 pid;
+	int		 in, out;	/* its stdin (we write), stdout */
+	struct smtp_rd	 rd;
+	char		 reply[4096];	/* its last reply, LF lines */
+	size_t		 replylen;
+	int		 pipelining, size, eightbit;	/* EHLO extensions */
+	char		 obuf[16384];	/* what we send it, buffered */
+	size_t		 olen;
 	struct pend	 pend[WRAP_PEND_MAX];	/* RFC 2920 */
 	size_t		 npend, nrpend;
-	int		 dcode;
-	FILE		*spool;		/* the message, reused per session */
+	int		 dcode;		/* DATA's reply, sent ahead */
+};
 
-	/* The session and its transaction (session.h). */
+struct wrap {
+	struct wrap_conf c;
+	/*
+	 * The environment of the steps and the server: main.c makes it of
+	 * its own, the engine sets the envelope's names for each step
+	 * (session_env), server.c the AUTH names for the server.
+	 */
+	struct stepenv	 env;
+	struct client	 cl;
+	struct server	 srv;
+	/* The session and its transaction: session.c and the engine. */
 	struct session	 s;
-	int64_t		 deadline;
 	const char	*end;		/* why the session ended */
 };
+
 
 /* main.c */
 void	wrap_usage(void) __attribute__((noreturn));
 
 /* client.c: the client, and nothing but the client. */
+/* Sets up the client on fd 0 and 1. */
+void	cl_init(struct wrap *w);
 /* Buffers a reply line for the client; say() keeps the order. */
 void	cl_put(struct wrap *w, const char *line);
 int	cl_flush(struct wrap *w);
@@ -99,6 +119,8 @@ int	cl_fill(struct wrap *w);
 int	cl_talks(struct wrap *w, int64_t ms);
 
 /* server.c: the real server. */
+/* No server yet. */
+void	srv_init(struct wrap *w);
 int	srv_running(const struct wrap *w);
 /* Starts it and replays HELO/EHLO; 0, or -1 (logged). */
 int	srv_start(struct wrap *w);
@@ -124,6 +146,11 @@ int	srv_queue(struct wrap *w, char kind, const char *line,
 	    const char *addr);
 /* Reads every pending reply and relays it to the client, in order. */
 void	srv_drain(struct wrap *w);
+/*
+ * Sends DATA after what was sent ahead and reads every reply: DATA's
+ * code (354 to go on), or -1 when the server is gone.
+ */
+int	srv_data(struct wrap *w);
 /* Notes the extensions the server named in its EHLO reply. */
 void	srv_ehlo_ext(struct wrap *w);
 
