@@ -8,7 +8,6 @@
 
 #include <stddef.h>
 
-#include "authres.h"
 #include "hdr.h"
 
 /* The longest field value authres_merge reads; the rest is cut. */

@@ -13,13 +13,8 @@
 #include <stdio.h>
 
 #include "arstrip.h"
-#include "authres.h"
 #include "chain.h"
-#include "fields.h"
-#include "step.h"
-#include "stepenv.h"
 #include "dyn.h"
-#include "ip.h"
 #include "opt.h"
 #include "session.h"
 #include "smtp.h"

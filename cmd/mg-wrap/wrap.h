@@ -19,13 +19,8 @@
 #include <sys/types.h>
 
 #include "arstrip.h"
-#include "authres.h"
 #include "chain.h"
-#include "fields.h"
-#include "step.h"
-#include "stepenv.h"
 #include "dyn.h"
-#include "ip.h"
 #include "opt.h"
 #include "session.h"
 #include "smtp.h"
