@@ -372,6 +372,18 @@ filter-result|$S1|$TK|reject|550 5.7.1 spam"
 	assert_output --partial "550 5.7.1 192.0.2.10/32 is blocked"
 }
 
+@test "mg-opensmtpd records connect events when asked, as mg-wrap does" {
+	mkdir "$T/state"
+	run --separate-stderr mg-opensmtpd --statedir "$T/state" --dyn-record connect < <(hs06; opening)
+	assert_success
+	[[ "$stderr" == *"event=connect session=$S1 ip=192.0.2.10"* ]]
+	run mg-screen --statedir "$T/state" list
+	assert_output --partial "192.0.2.10/32 connect"
+	# Not by default.
+	run --separate-stderr mg-opensmtpd --statedir "$T/state" < <(hs06; opening)
+	[[ "$stderr" != *"event=connect"* ]]
+}
+
 @test "mg-opensmtpd survives malformed lines from smtpd and keeps answering" {
 	run --separate-stderr mg-opensmtpd -C "$T/chain" < <(echo 'garbage before the handshake'; hs06
 	    echo 'garbage'; echo 'filter|x.y|1|smtp-in|connect|0123|0123'

@@ -678,7 +678,8 @@ QUIT"$'\r'
 @test "mg-wrap counts failed AUTHs toward --max-errors" {
 	tls_setup
 	wrap_start --checkpassword "$T/checkpw /bin/true" --auth-delay 0 \
-	    --auth-plaintext yes --dyn-action off --max-errors 3
+	    --auth-plaintext yes --dyn-action off --max-errors 3 \
+	    --dyn-record errors
 	b() { printf "$1" | base64 -w0; }
 	run raw < <(echo "EHLO c.test"
 	    for i in $(seq 5); do echo "AUTH PLAIN $(b "\0alice\0guess$i")"; done
@@ -686,6 +687,8 @@ QUIT"$'\r'
 	[ "$(grep -c '^535 5.7.8' <<<"$output")" = 3 ]
 	assert_line "421 4.7.0 mx.test too many errors, closing connection"
 	refute_line --partial "221 2.0.0"
+	sessions_done 1
+	grep -q 'event=errors ip=127.0.0.1' "$T/server.log"
 }
 
 # A checkpassword in cmd5checkpw's convention: fd 3 holds login,

@@ -218,6 +218,7 @@ report(struct osmtpd *o, char **f, size_t nf, int minor)
 		}
 		a[na++] = p;
 		link_connect(s, a, na);
+		session_event(&s->ss, "connect");
 	} else if (strcmp(ev, "link-identify") == 0) {
 		if ((bar = strchr(rest, '|')) != NULL && !s->ss.cl.helo_done) {
 			strlcpy(s->ss.cl.helo, bar + 1, sizeof(s->ss.cl.helo));

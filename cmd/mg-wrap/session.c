@@ -113,6 +113,7 @@ bad(struct wrap *w, const char *reply)
 {
 	say(w, reply);
 	if (++w->s.nerr >= w->c.max_errors) {
+		session_event(&w->s, "errors");
 		sayf(w, "421 4.7.0 %s too many errors, closing "
 		    "connection", w->c.hostname);
 		bye(w, "too-many-errors");
