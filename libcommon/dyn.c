@@ -179,18 +179,22 @@ dyn_rules_load(struct dyn_conf *c, const char *const *text, size_t n,
 	return 0;
 }
 
-/* How long an event's counter must live: its longest rule window. */
+/*
+ * How long an event's counter must live: the longest window of the
+ * rules configured for it, else a day.  The default rule's ten minutes
+ * do not count: they would hide from mg-tarpit's --dyn-window (an hour)
+ * the auth-fail events it saw before there was a default rule.
+ */
 static int64_t
 event_ttl(const struct dyn_conf *c, const char *event)
 {
-	const struct dyn_rule *rule;
 	int64_t w = 0;
-	size_t i, n;
+	size_t i;
 
-	rule = rules_of(c, &n);
-	for (i = 0; i < n; i++)
-		if (strcmp(rule[i].event, event) == 0 && rule[i].window > w)
-			w = rule[i].window;
+	for (i = 0; i < c->nrules; i++)
+		if (strcmp(c->rules[i].event, event) == 0 &&
+		    c->rules[i].window > w)
+			w = c->rules[i].window;
 	return w > 0 ? w : NORULE_TTL;
 }
 
