@@ -55,6 +55,7 @@ setup_file() {
 	$screen --blacklist $W/lists/blacklist
 	[rcpt]
 	: case "\$SMTPRCPTTO" in drop*) echo "554 5.7.1 go away"; exit 100;; esac
+	: case "\$SMTPRCPTTO" in tarpit*) exec $TOP/bin/mg-tarpit --print --statedir $W/state --rcpt-count 5 --after 1 --delay 2 --factor 1;; esac
 	$TOP/bin/mg-relaycheck --statedir $W/state -l $W/lists/local-domains
 	$TOP/bin/mg-batv -k $W/batv.keys -D test.example
 	: case "\$SMTPRCPTTO" in slow*) sleep 2;; esac; echo "X-Checked: rcpt \$SMTPRCPTTO"
@@ -257,6 +258,25 @@ sys.exit(0 if ok else 1)' "$f" "$pub"
 	refute_output --regexp 'RCPT TO:<bob@test.example>'$'\n''.*<- +250'
 	refute_output --partial '221 2.0.0'
 	grep -q 'decision=reject .*rcpt=drop@test.example reply="554 5.7.1 go away"' "$W/smtpd.log"
+}
+
+@test "smtpd with mg-opensmtpd waits mg-tarpit's printed delay, and serves others meanwhile" {
+	need mg-tarpit
+	start=$(date +%s%N)
+	sw --from good@good.example --to tarpit@test.example >"$T/a" 2>&1 &
+	a=$!
+	sleep 0.3
+	run sw --from good@good.example --to bob@test.example
+	fast=$((($(date +%s%N) - start) / 1000000))
+	assert_success
+	wait "$a"
+	slow=$((($(date +%s%N) - start) / 1000000))
+	run cat "$T/a"
+	assert_output --regexp '<- +250 2\.1\.5'
+	refute_output --partial '451 4.3.0'
+	[ "$fast" -lt 1800 ]
+	[ "$slow" -ge 2000 ]
+	grep -q 'step=sh decision=accept .*rcpt=tarpit@test.example why="wait 2000 ms"' "$W/smtpd.log"
 }
 
 @test "smtpd with mg-opensmtpd delivers no Authentication-Results field forged in its name" {
