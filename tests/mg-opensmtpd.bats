@@ -384,6 +384,27 @@ filter-result|$S1|$TK|reject|550 5.7.1 spam"
 	[[ "$stderr" != *"event=connect"* ]]
 }
 
+@test "mg-opensmtpd with --dyn-action disconnects a blocked client at connect and a client its failed AUTHs blocked at MAIL" {
+	mkdir "$T/state"
+	mg-screen --statedir "$T/state" block 192.0.2.66 --for 1h --reason "test block"
+	dyn=(--statedir "$T/state" --dyn-action defer --dyn-rule auth-fail:2/1h)
+	run --separate-stderr mg-opensmtpd "${dyn[@]}" < <(hs06; IP=192.0.2.66 opening)
+	assert_success
+	assert_line 'register|filter|smtp-in|connect'
+	assert_line 'register|filter|smtp-in|mail-from'
+	assert_equal "$(answers | head -1)" "filter-result|$S1|$TK|disconnect|451 4.7.1 192.0.2.66/32 is blocked for 1h more (test block)"
+	[[ "$stderr" == *"stage=connect step=dynamic decision=block session=$S1 ip=192.0.2.66"* ]]
+	# In the session: two failed AUTHs make a block; the next MAIL ends it.
+	run --separate-stderr mg-opensmtpd "${dyn[@]}" < <(hs06; opening
+	    r link-auth "mallory|fail"; r link-auth "mallory|fail"
+	    f mail-from a@good.example)
+	assert_success
+	assert_equal "$(answers | tail -1)" "filter-result|$S1|$TK|disconnect|451 4.7.1 192.0.2.10/32 is blocked for 1h more (auth-fail: 2 in 1h)"
+	# Off (the default): no phase is registered for it.
+	run --separate-stderr mg-opensmtpd --statedir "$T/state" < <(hs06; IP=192.0.2.66 opening)
+	refute_line --partial 'register|filter'
+}
+
 @test "mg-opensmtpd survives malformed lines from smtpd and keeps answering" {
 	run --separate-stderr mg-opensmtpd -C "$T/chain" < <(echo 'garbage before the handshake'; hs06
 	    echo 'garbage'; echo 'filter|x.y|1|smtp-in|connect|0123|0123'

@@ -35,6 +35,7 @@ static const struct opt options[] = {
 	{ "chain", 'C', OPT_STR, &O.chain_file, 0, 0, "file" },
 	{ "config", 'c', OPT_CONFIG, NULL, 0, 0, "file" },
 	{ "dkim-sign", 0, OPT_STR, &O.dkim_sign, 0, 0, "command" },
+	{ "dyn-action", 0, OPT_ACTION, &O.dyn_action, 0, 0, "action" },
 	DYN_OPTIONS(O.dyn_opts),
 	{ "dyn-record", 0, OPT_LIST, &O.dyn_record, 0, 0, "event" },
 	{ "hostname", 'H', OPT_STR, &O.hostname, 0, 0, "name" },
@@ -103,8 +104,7 @@ session_conf(struct osmtpd *o)
 	c->statedir = o->statedir;
 	c->relayclient = o->relayclient;
 	c->lock_timeout = o->lock_timeout;
-	/* smtpd runs the sessions: blocks are for a chain's mg-screen. */
-	c->dyn_action = ACT_OFF;
+	c->dyn_action = o->dyn_action;
 	c->dyn_record = &o->dyn_record;
 	c->dyn = &o->dyn;
 	c->chain = &o->chain;
@@ -132,6 +132,9 @@ acquire(struct osmtpd *o, struct mgerr *e)
 		o->want[i] = o->chain.n[i] > 0;
 	if (o->outbound != OUT_NONE && o->batv.n[CHAIN_MAIL] > 0)
 		o->want[CHAIN_MAIL] = 1;
+	/* The dynamic screen is checked at connect and at each MAIL. */
+	if (o->dyn_action != ACT_OFF)
+		o->want[CHAIN_CONNECT] = o->want[CHAIN_MAIL] = 1;
 	o->want_data = o->want[CHAIN_DATA] || o->add_headers ||
 	    (o->outbound != OUT_NONE && o->dkim.n[CHAIN_DATA] > 0);
 	return 0;

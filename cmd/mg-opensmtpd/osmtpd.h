@@ -89,6 +89,7 @@ struct osmtpd {
 	long long	 lock_timeout;
 	int		 outbound;	/* enum os_outbound */
 	int		 add_headers;
+	int		 dyn_action;	/* ACT_*: a block, at connect and MAIL */
 	struct opt_list	 dyn_record;
 	struct dyn_opts	 dyn_opts;
 

@@ -221,6 +221,27 @@ step_done(struct osmtpd *o, struct sess *s)
 	next_step(o, s);
 }
 
+/*
+ * The dynamic screen (--dyn-action): a blocked client hears the block
+ * at connect, and at the next MAIL once a block was made during its
+ * session (its failed AUTHs, say); either way the session ends.
+ */
+static int
+blocked(struct osmtpd *o, struct sess *s, enum chain_stage st)
+{
+	char reply[SMTP_REPLY_MAX];
+
+	if (!session_blocked(&s->ss, reply, sizeof(reply)))
+		return 0;
+	session_log(&s->ss, chain_stage_name(st), "dynamic", "block", reply,
+	    NULL);
+	s->ss.nrefused++;
+	if (st == CHAIN_MAIL)
+		session_txn_reset(&s->ss);
+	answer(o, s, s->token, "disconnect", reply);
+	return 1;
+}
+
 /* A request from smtpd (smtpd-filters(7), "filter" lines). */
 void
 request(struct osmtpd *o, struct sess *s, const char *phase,
@@ -271,6 +292,8 @@ request(struct osmtpd *o, struct sess *s, const char *phase,
 	}
 	strlcpy(s->phase, phase, sizeof(s->phase));
 	strlcpy(s->token, token, sizeof(s->token));
+	if ((st == CHAIN_CONNECT || st == CHAIN_MAIL) && blocked(o, s, st))
+		return;
 	start_stage(o, s, st);
 }
 
