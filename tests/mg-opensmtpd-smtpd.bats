@@ -74,7 +74,7 @@ setup_file() {
 
 	cat >"$W/smtpd.conf" <<-EOF
 	table vmap { "@test.example" = "nobody" }
-	filter "mg-in" proc-exec "$TOP/bin/mg-opensmtpd -H mx.test.example -C $W/chain.in --statedir $W/state"
+	filter "mg-in" proc-exec "$TOP/bin/mg-opensmtpd -H mx.test.example -C $W/chain.in --statedir $W/state --dyn-record connect --dyn-record auth-fail --dyn-record unknown-rcpt"
 	filter "mg-out" proc-exec "$TOP/bin/mg-opensmtpd -C $W/chain.out --statedir $W/state --outbound all --batv-sign '$TOP/bin/mg-batv -k $W/batv.keys -D test.example sign' $dkim"
 	listen on 127.0.0.1 port $P1 hostname mx.test.example filter "mg-in"
 	listen on 127.0.0.1 port $P2 hostname mx.test.example filter "mg-out"
@@ -298,7 +298,7 @@ normalize() {
 	    sed -E 's/ (pid|session|id)=[0-9a-f]+//g; s/ (commands|ms)=[0-9]+//g; s/ end=[a-z-]+//'
 }
 
-@test "mg-wrap and mg-opensmtpd log the same decisions for the same session" {
+@test "mg-wrap and mg-opensmtpd log the same decisions and events for the same session" {
 	need mg-screen
 	need mg-relaycheck
 	need mg-batv
@@ -308,6 +308,7 @@ normalize() {
 	mkdir "$T/state"
 	sed "s#$W/state#$T/state#g" "$W/chain.in" >"$T/chain"
 	serve mg-wrap -H mx.test.example --statedir "$T/state" -C "$T/chain" \
+	    --dyn-record connect --dyn-record auth-fail --dyn-record unknown-rcpt \
 	    -- "$QP/qpsmtpd-ucspi"
 	session=(--helo client.example --from good@good.example
 	    --to bob@test.example,drop@test.example
@@ -327,6 +328,7 @@ normalize() {
 	done
 	tail -n +"$((before + 1))" "$W/smtpd.log" | normalize >"$T/osmtpd.log"
 	[ "$(grep -c 'stage=rcpt' "$T/wrap.log")" -ge 3 ]
+	grep -q '^event=connect ip=127.0.0.1$' "$T/wrap.log"
 	diff -u "$T/wrap.log" "$T/osmtpd.log"
 }
 
