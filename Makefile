@@ -27,7 +27,7 @@ build/unit/test_dkcanon build/fuzz/fuzz_dkcanon build/fuzz/fuzz_dkverify \
     build/fuzz/fuzz_dkimtables: LDLIBS += -lcrypto
 # Fuzz targets that cut their input into parts (fuzz/fuzzinput.h) link
 # its object, so their .d files still list what they #include.
-FUZZ_PARTS := relay backend dkverify zone dkimtables batvkey
+FUZZ_PARTS := relay backend dkverify zone dkimtables batvkey policy
 $(FUZZ_PARTS:%=build/fuzz/fuzz_%): build/fuzz/fuzzinput.o
 
 # How the checking programs link.  Each runs as one short process per

@@ -47,6 +47,12 @@ env_load(struct envelope *env, struct mgerr *e)
 		mgerr_set(e, "SMTPRCPTCOUNT %s", ne.msg);
 		return -1;
 	}
+	return env_parse_ip(env, e);
+}
+
+int
+env_parse_ip(struct envelope *env, struct mgerr *e)
+{
 	env->have_ip = 0;
 	if (env->ip_text != NULL && *env->ip_text != '\0') {
 		if (ip_parse(env->ip_text, &env->ip, e) == -1)

@@ -53,5 +53,10 @@ void	env_init(struct envelope *env);
  * an error.  0, or -1 and e set.
  */
 int	env_load(struct envelope *env, struct mgerr *e);
+/*
+ * Parses ip_text into ip and sets have_ip (none when it is NULL or "").
+ * 0, or -1 and e set when it is no address.
+ */
+int	env_parse_ip(struct envelope *env, struct mgerr *e);
 
 #endif

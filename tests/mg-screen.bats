@@ -90,6 +90,63 @@ teardown() {
 	done
 }
 
+# Postfix policy requests (SMTPD_POLICY_README) for --serve, one per
+# argument: "client_address=... sender=...", attributes split at blanks.
+policy() {
+	local r a
+	for r in "$@"; do
+		echo "request=smtpd_access_policy"
+		for a in $r; do echo "$a"; done
+		echo
+	done
+}
+
+@test "mg-screen --serve answers many Postfix policy requests on one stream" {
+	printf '192.0.2.66 deny\n' >"$T/ip"
+	printf '@spam.test\n' >"$T/bl"
+	run --separate-stderr mg-screen --serve -H mx.test --ip-rules "$T/ip" \
+	    -b "$T/bl" --require-fcrdns header --resolver "$Z" < <(policy \
+	    "client_address=192.0.2.66 sender=a@b.example recipient=c@d.example" \
+	    "client_address=192.0.2.10 sender=u@spam.test" \
+	    "client_address=192.0.2.10 sender=a@good.example" \
+	    "client_address=192.0.2.20 sender=")
+	assert_success
+	assert_equal "${lines[0]}" "action=550 5.7.1 client 192.0.2.66 is not welcome here"
+	assert_equal "${lines[1]}" "action=550 5.7.1 sender <u@spam.test> is not welcome here"
+	# The first field, unfolded (RFC 5322 section 2.2.3: the WSP stays).
+	assert_equal "${lines[2]}" "action=PREPEND Authentication-Results: mx.test; iprev=pass (mail.good.example)"$'\t'"policy.iprev=192.0.2.10"
+	# Of two fields (and the X-Mailguard-Screen mark) Postfix takes one.
+	assert_equal "${lines[3]}" "action=PREPEND Authentication-Results: mx.test; iprev=fail (liar.example)"$'\t'"policy.iprev=192.0.2.20"
+	[[ "$stderr" == *'marks="fcrdns=fail'* ]]
+	assert_equal "${#lines[@]}" 4
+	[ "$(grep -c 'mg-screen: decision=' <<<"$stderr")" = 4 ]
+}
+
+@test "mg-screen --serve defers a malformed request and answers the next" {
+	run --separate-stderr mg-screen --serve < <(printf 'no equals sign\n\n'
+	    printf 'request=smtpd_access_policy\nclient_address=192.0.2.300\n\n'
+	    printf 'request=other\n\n'; policy "client_address=192.0.2.1")
+	assert_success
+	assert_equal "${lines[0]}" "action=451 4.3.0 temporary failure (malformed policy request)"
+	assert_equal "${lines[1]}" "action=451 4.3.0 temporary failure (configuration or input error)"
+	assert_equal "${lines[2]}" "action=451 4.3.0 temporary failure (malformed policy request)"
+	assert_equal "${lines[3]}" "action=DUNNO"
+	[[ "$stderr" == *"warning: policy request: a line that is no name=value"* ]]
+	# A line past the request's cap is malformed too; the stream goes on.
+	run --separate-stderr mg-screen --serve < <(printf 'request=smtpd_access_policy\nsender=%s\n\n' "$(head -c 20000 /dev/zero | tr '\0' a)"
+	    policy "client_address=192.0.2.1")
+	assert_equal "${lines[0]}" "action=451 4.3.0 temporary failure (malformed policy request)"
+	assert_equal "${lines[1]}" "action=DUNNO"
+}
+
+@test "mg-screen --serve exits 111 at start-up when a list is broken" {
+	printf 'not-an-address/8\n' >"$T/bad"
+	run --separate-stderr mg-screen --serve --ip-rules "$T/bad" < <(policy "client_address=192.0.2.1")
+	assert_equal "$status" 111
+	assert_output ""
+	[[ "$stderr" == *"$T/bad:1"* ]]
+}
+
 @test "mg-screen takes the envelope from the tcpserver environment" {
 	echo "192.0.2.0/24 deny" > "$T/ip"
 	TCPREMOTEIP=192.0.2.7 run --separate-stderr mg-screen --ip-rules "$T/ip"

@@ -13,6 +13,7 @@
 #include "authres.h"
 #include "log.h"
 #include "num.h"
+#include "policy.h"
 #include "screen.h"
 #include "state.h"
 
@@ -51,6 +52,7 @@ static const struct opt options[] = {
 	{ "reason", 0, OPT_STR, &S.block_reason, 0, 0, "text" },
 	{ "resolver", 'r', OPT_STR, &S.resolver, 0, 0, "spec" },
 	{ "sender-domain", 0, OPT_ACTION, &S.sender_domain, 0, 0, "action" },
+	{ "serve", 0, OPT_FLAG, &S.serve, 0, 0, NULL },
 	{ "spp", 0, OPT_FLAG, &S.spp, 0, 0, NULL },
 	{ "statedir", 'd', OPT_STR, &S.statedir, 0, 0, "dir" },
 	{ "trusted", 't', OPT_STR, &S.trusted_file, 0, 0, "file" },
@@ -63,11 +65,12 @@ usage(void)
 	if (opt_usage(
 	    "usage: %s [-x] [-c file] [--ip addr] [--helo name] [--from addr]\n"
 	    "       %*s [--rcpt addr] [option ...]\n"
+	    "       %s --serve [option ...]\n"
 	    "       %s record event --ip addr\n"
 	    "       %s list | expire\n"
 	    "       %s block net [--for time] [--reason text] | unblock net\n"
 	    "       %s compile file ...\n",
-	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG, PROG))
+	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG, PROG, PROG))
 		exit(0);
 	/* The contract holds for usage errors too: a reply line, then 111. */
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
@@ -130,11 +133,10 @@ open_list(struct screen *s, const char *path, struct list **l,
 	return 0;
 }
 
+/* The lists, the dynamic store's rules, and a resolver when dns is set. */
 static int
-acquire(struct screen *s, struct mgerr *e)
+resources(struct screen *s, int dns, struct mgerr *e)
 {
-	if (env_load(&s->env, e) == -1)
-		return -1;
 	if (open_list(s, s->trusted_file, &s->trusted, e) == -1 ||
 	    open_list(s, s->ip_file, &s->ipl, e) == -1 ||
 	    open_list(s, s->host_file, &s->hostl, e) == -1 ||
@@ -142,11 +144,19 @@ acquire(struct screen *s, struct mgerr *e)
 		return -1;
 	if (dyn_setup(s, e) == -1)
 		return -1;
-	if (rdns_needed(s) && s->env.have_ip &&
-	    (s->dns = dns_new(s->resolver, (unsigned)s->dns_timeout, 2,
-	    e)) == NULL)
+	if (dns && rdns_needed(s) && (s->dns_all = dns_new(s->resolver,
+	    (unsigned)s->dns_timeout, 2, e)) == NULL)
 		return -1;
+	s->dns = s->dns_all;
 	return 0;
+}
+
+static int
+acquire(struct screen *s, struct mgerr *e)
+{
+	if (env_load(&s->env, e) == -1)
+		return -1;
+	return resources(s, s->env.have_ip, e);
 }
 
 static void
@@ -156,7 +166,7 @@ release(struct screen *s)
 	list_close(s->ipl);
 	list_close(s->hostl);
 	list_close(s->blacklist);
-	dns_free(s->dns);
+	dns_free(s->dns_all);
 	free(s->rules);
 }
 
@@ -249,6 +259,32 @@ log_decision(const struct screen *s, const struct outcome *o)
 	log_end(&l);
 }
 
+/*
+ * The decision for s->env, both forms' (one process, --serve): fills o,
+ * with the header fields of an accept, and logs the decision line.
+ */
+static void
+decide(struct screen *s, struct outcome *o)
+{
+	struct mgerr e;
+
+	/* What one decision leaves behind must not reach the next. */
+	s->iprev_done = 0;
+	s->iprev = NULL;
+	s->ptr_name[0] = s->fcrdns[0] = s->marks[0] = '\0';
+	authres_init(&s->ar, s->hostname);
+	mgerr_clear(&e);
+	run_checks(s, o, &e);
+	if (o->code == EXIT_ACCEPT && s->iprev != NULL &&
+	    outcome_header(o, "Authentication-Results",
+	    authres_value(&s->ar), &e) == -1)
+		outcome_tempfail(o, e.msg);
+	if (o->code == EXIT_ACCEPT && s->marks[0] != '\0' &&
+	    outcome_header(o, "X-Mailguard-Screen", s->marks, &e) == -1)
+		outcome_tempfail(o, e.msg);
+	log_decision(s, o);
+}
+
 static int
 cmd_check(struct screen *s)
 {
@@ -257,26 +293,48 @@ cmd_check(struct screen *s)
 	int rc;
 
 	outcome_init(&o);
-	authres_init(&s->ar, s->hostname);
 	if (acquire(s, &e) == -1) {
 		log_error("%s", e.msg);
+		authres_init(&s->ar, s->hostname);
 		outcome_tempfail(&o, "configuration or input error");
-	} else {
-		mgerr_clear(&e);
-		run_checks(s, &o, &e);
-	}
-	if (o.code == EXIT_ACCEPT && s->iprev != NULL &&
-	    outcome_header(&o, "Authentication-Results",
-	    authres_value(&s->ar), &e) == -1)
-		outcome_tempfail(&o, e.msg);
-	if (o.code == EXIT_ACCEPT && s->marks[0] != '\0' &&
-	    outcome_header(&o, "X-Mailguard-Screen", s->marks, &e) == -1)
-		outcome_tempfail(&o, e.msg);
-	log_decision(s, &o);
+		log_decision(s, &o);
+	} else
+		decide(s, &o);
 	rc = outcome_emit(&o, s->spp, 0);
 	outcome_free(&o);
 	release(s);
 	return rc;
+}
+
+/* One request of the served form: its envelope, then the decision. */
+static void
+serve_one(void *arg, const struct envelope *env, struct outcome *o)
+{
+	struct screen *s = arg;
+
+	s->env = *env;
+	s->now = time(NULL);
+	/* As the one-process form: no client address, no reverse lookups. */
+	s->dns = env->have_ip ? s->dns_all : NULL;
+	decide(s, o);
+}
+
+/* --serve: Postfix's policy protocol on stdin and stdout (policy.h). */
+static int
+cmd_serve(struct screen *s)
+{
+	struct mgerr e;
+	int rc;
+
+	if (resources(s, 1, &e) == -1) {
+		log_error("%s", e.msg);
+		return EXIT_DEFER;
+	}
+	rc = policy_serve(0, 1, serve_one, s, log_warn);
+	if (rc == -1)
+		log_error("policy requests: %s", strerror(errno));
+	release(s);
+	return rc == 0 ? 0 : EXIT_DEFER;
 }
 
 static int
@@ -315,6 +373,8 @@ main(int argc, char **argv)
 	argc -= first;
 	argv += first;
 	S.now = time(NULL);
+	if (S.serve && argc == 0)
+		return cmd_serve(&S);
 	if (argc == 0 || strcmp(argv[0], "check") == 0)
 		return cmd_check(&S);
 	cmd = argv[0];

@@ -23,7 +23,7 @@ struct screen {
 	long long	 dns_timeout;	/* milliseconds per try */
 	const char	*statedir;
 	long long	 lock_timeout;	/* milliseconds */
-	int		 spp, explain, compile;
+	int		 spp, explain, compile, serve;
 	int		 exempt_auth, exempt_relay;
 
 	const char	*trusted_file;
@@ -46,7 +46,8 @@ struct screen {
 
 	/* Acquired before the checks run. */
 	struct list	*trusted, *ipl, *hostl, *blacklist;
-	struct dns	*dns;
+	struct dns	*dns;		/* this decision's resolver, or NULL */
+	struct dns	*dns_all;	/* the one made at start-up */
 	struct dyn_conf	 dyn;
 	struct dyn_rule	*rules;
 	int64_t		 now;

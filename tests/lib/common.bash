@@ -5,7 +5,8 @@ load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-PATH="$TOP/bin:$PATH:/usr/sbin:/sbin"
+# MG_SHIM_DIR (tests/served.bats) puts stand-ins before the programs.
+PATH="${MG_SHIM_DIR:+$MG_SHIM_DIR:}$TOP/bin:$PATH:/usr/sbin:/sbin"
 DATA="$TOP/tests/data"
 export MG_CONFIG=/dev/null
 unset MG_STATEDIR MG_RESOLVER TCPREMOTEIP TCPREMOTEHOST SMTPHELOHOST \
