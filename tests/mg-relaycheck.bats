@@ -20,6 +20,18 @@ from_stranger() {
 
 # --- contract -----------------------------------------------------------
 
+@test "mg-relaycheck --serve answers Postfix policy requests, a relay refused and an AUTH client let through" {
+	run --separate-stderr mg-relaycheck --serve "${L[@]}" < <(
+	    printf 'request=smtpd_access_policy\nclient_address=192.0.2.9\nsender=a@b.example\nrecipient=x@elsewhere.example\n\n'
+	    printf 'request=smtpd_access_policy\nclient_address=192.0.2.9\nsender=a@b.example\nrecipient=x@elsewhere.example\nsasl_username=alice\n\n'
+	    printf 'request=smtpd_access_policy\nclient_address=192.0.2.9\nrecipient=u@example.com\n\n')
+	assert_success
+	assert_equal "${lines[0]}" "action=550 5.7.1 relaying denied (not a local domain)"
+	assert_equal "${lines[1]}" "action=PREPEND Authentication-Results: mx.test; auth=pass smtp.auth=alice"
+	assert_equal "${lines[2]}" "action=DUNNO"
+	[ "$(grep -c 'mg-relaycheck: decision=' <<<"$stderr")" = 3 ]
+}
+
 @test "mg-relaycheck defers a bad option with a reply line and a message" {
 	run --separate-stderr mg-relaycheck --bogus
 	assert_equal "$status" 111

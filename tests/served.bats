@@ -29,3 +29,7 @@ replay() {
 @test "mg-screen --serve gives the one-process form's answer in every mg-screen test" {
 	replay mg-screen 100
 }
+
+@test "mg-relaycheck --serve gives the one-process form's answer in every mg-relaycheck test" {
+	replay mg-relaycheck 100
+}

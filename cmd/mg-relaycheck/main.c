@@ -11,6 +11,7 @@
 
 #include "authres.h"
 #include "log.h"
+#include "policy.h"
 #include "relay.h"
 #include "state.h"
 
@@ -39,6 +40,7 @@ static const struct opt options[] = {
 	/* Shared config lines name a resolver; no DNS is used here. */
 	{ "resolver", 'r', OPT_STR, &R.resolver, 0, 0, "spec" },
 	{ "role-address", 0, OPT_LIST, &R.role_addr, 0, 0, "local-part" },
+	{ "serve", 0, OPT_FLAG, &R.serve, 0, 0, NULL },
 	{ "shield", 0, OPT_STR, &R.shield_file, 0, 0, "file" },
 	{ "shield-exempt-auth", 0, OPT_BOOL, &R.shield_auth, 0, 0, "yes|no" },
 	{ "shield-exempt-local-rcpt", 0, OPT_BOOL, &R.shield_local_rcpt, 0, 0, "yes|no" },
@@ -57,10 +59,11 @@ usage(void)
 	if (opt_usage(
 	    "usage: %s [-x] [-c file] [-l file] [--ip addr] [--from addr]\n"
 	    "       %*s [--rcpt addr] [--auth-user name] [option ...]\n"
+	    "       %s --serve [-c file] [-l file] [option ...]\n"
 	    "       %s [-c file] pop-record [--ip addr] [--user name] "
 	    "[program arg ...]\n"
 	    "       %s list | expire\n",
-	    PROG, (int)strlen(PROG), "", PROG, PROG))
+	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG))
 		exit(0);
 	/* The contract holds for usage errors too: a reply line, then 111. */
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
@@ -160,15 +163,16 @@ load_domains(struct relay *r, struct mgerr *e)
 	return 0;
 }
 
+/* What every decision reads: the domains, tables and lists. */
 static int
-acquire(struct relay *r, struct mgerr *e)
+resources(struct relay *r, struct mgerr *e)
 {
 	if (opt_list_add(&r->role_addr, "postmaster") == -1 ||
 	    opt_list_add(&r->role_addr, "abuse") == -1) {
 		mgerr_set(e, "out of memory");
 		return -1;
 	}
-	if (env_load(&r->env, e) == -1 || load_domains(r, e) == -1)
+	if (load_domains(r, e) == -1)
 		return -1;
 	if (r->relay_file != NULL && cidrtab_load(&r->relayc, r->relay_file,
 	    e) == -1)
@@ -179,9 +183,15 @@ acquire(struct relay *r, struct mgerr *e)
 	if (list_load(r->trusted_file, 0, &r->trusted, log_warn, e) == -1 ||
 	    list_load(r->valid_file, 1, &r->valid, log_warn, e) == -1)
 		return -1;
-	r->is_trusted = r->trusted != NULL && r->env.have_ip &&
-	    list_match_ip(r->trusted, &r->env.ip, NULL);
 	return 0;
+}
+
+static int
+acquire(struct relay *r, struct mgerr *e)
+{
+	if (env_load(&r->env, e) == -1)
+		return -1;
+	return resources(r, e);
 }
 
 static void
@@ -247,6 +257,25 @@ add_authres(struct relay *r, struct outcome *o)
 		outcome_tempfail(o, e.msg);
 }
 
+/*
+ * The decision for r->env, both forms' (one process, --serve): fills o,
+ * with auth=pass for an authenticated client, and logs the decision.
+ */
+static void
+decide(struct relay *r, struct outcome *o)
+{
+	/* What one decision works out must not reach the next. */
+	r->is_trusted = r->trusted != NULL && r->env.have_ip &&
+	    list_match_ip(r->trusted, &r->env.ip, NULL);
+	r->pop_ok = -1;
+	r->why_relay = NULL;
+	r->reason[0] = '\0';
+	r->from_ok = 0;
+	run_checks(r, o);
+	add_authres(r, o);
+	log_decision(r, o);
+}
+
 static int
 cmd_check(struct relay *r)
 {
@@ -258,13 +287,39 @@ cmd_check(struct relay *r)
 	if (acquire(r, &e) == -1) {
 		log_error("%s", e.msg);
 		outcome_tempfail(&o, "configuration or input error");
+		log_decision(r, &o);
 	} else
-		run_checks(r, &o);
-	add_authres(r, &o);
-	log_decision(r, &o);
+		decide(r, &o);
 	rc = outcome_emit(&o, r->spp, 0);
 	outcome_free(&o);
 	return rc;
+}
+
+/* One request of the served form: its envelope, then the decision. */
+static void
+serve_one(void *arg, const struct envelope *env, struct outcome *o)
+{
+	struct relay *r = arg;
+
+	r->env = *env;
+	r->now = time(NULL);
+	decide(r, o);
+}
+
+/* --serve: Postfix's policy protocol on stdin and stdout (policy.h). */
+static int
+cmd_serve(struct relay *r)
+{
+	struct mgerr e;
+
+	if (resources(r, &e) == -1) {
+		log_error("%s", e.msg);
+		return EXIT_DEFER;
+	}
+	if (policy_serve(0, 1, serve_one, r, log_warn) == 0)
+		return 0;
+	log_error("policy requests: %s", strerror(errno));
+	return EXIT_DEFER;
 }
 
 /* Acquires what list and expire need: only the settings. */
@@ -301,6 +356,8 @@ main(int argc, char **argv)
 	}
 	argc -= first;
 	argv += first;
+	if (R.serve && argc == 0)
+		return cmd_serve(&R);
 	if (argc == 0 || strcmp(argv[0], "check") == 0) {
 		if (argc > 1)
 			usage();

@@ -60,7 +60,7 @@ struct relay {
 	const char	*statedir;
 	const char	*resolver;	/* accepted, unused: no DNS here */
 	long long	 lock_timeout;	/* milliseconds */
-	int		 spp, explain;
+	int		 spp, explain, serve;
 
 	const char	*local_file, *more_local_file;
 	const char	*relay_file, *trusted_file;
