@@ -63,6 +63,23 @@ spf() {
 	[[ "$stderr" == *"decision=accept"*"spf=mailfrom:pass"* ]]
 }
 
+@test "mg-spf --serve answers Postfix policy requests with Received-SPF or the refusal" {
+	run --separate-stderr mg-spf --serve -H mx.test --cache no --resolver "$Z" < <(
+	    printf 'request=smtpd_access_policy\nclient_address=192.0.2.5\nhelo_name=mail.example.com\nsender=bob@example.com\n\n'
+	    printf 'request=smtpd_access_policy\nhelo_name=mail.example.com\nsender=bob@example.com\n\n'
+	    printf 'request=smtpd_access_policy\nclient_address=203.0.113.9\nsender=bob@example.com\n\n')
+	assert_success
+	assert_equal "${lines[0]}" "action=PREPEND Received-SPF: pass (mx.test: domain of example.com designates 192.0.2.5 as"$'\t'"permitted sender) client-ip=192.0.2.5; envelope-from=\"bob@example.com\";"$'\t'"helo=\"mail.example.com\"; receiver=mx.test; identity=mailfrom;"$'\t'"mechanism=\"ip4:192.0.2.0/24\""
+	# No client address: deferred, as the one-process form defers it.
+	assert_equal "${lines[1]}" "action=451 4.3.0 temporary failure (configuration or input error)"
+	assert_equal "${lines[2]}" "action=550 5.7.23 example.com does not allow 203.0.113.9 to send mail as bob@example.com"
+	[ "$(grep -c 'mg-spf: decision=' <<<"$stderr")" = 3 ]
+	# Sender ID reads a message; it has no served form.
+	run --separate-stderr mg-spf --serve -S </dev/null
+	assert_equal "$status" 111
+	[[ "$stderr" == *"option --serve: not with -S"* ]]
+}
+
 @test "mg-spf writes a quoted local part as a quoted-string, folded outside the quotes" {
 	local lp='"alice   smith and a long tail of words past the fold"'
 	spf --ip 192.0.2.5 --helo mail.example.com --from "$lp@example.com"

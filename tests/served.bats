@@ -33,3 +33,7 @@ replay() {
 @test "mg-relaycheck --serve gives the one-process form's answer in every mg-relaycheck test" {
 	replay mg-relaycheck 100
 }
+
+@test "mg-spf --serve gives the one-process form's answer in every mg-spf test" {
+	replay mg-spf 40
+}

@@ -4,6 +4,7 @@
  * Responsible Address against its Sender ID policy (RFC 4406, RFC 4407).
  * See mg-spf(1).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "authres.h"
 #include "log.h"
+#include "policy.h"
 #include "spf.h"
 #include "state.h"
 
@@ -39,6 +41,7 @@ static const struct opt options[] = {
 	{ "permerror-action", 0, OPT_ACTION, &S.act[R_PERMERROR], 0, 0, "action" },
 	{ "resolver", 'r', OPT_STR, &S.resolver, 0, 0, "spec" },
 	{ "sender-id", 'S', OPT_FLAG, &S.senderid, 0, 0, NULL },
+	{ "serve", 0, OPT_FLAG, &S.serve, 0, 0, NULL },
 	{ "softfail-action", 0, OPT_ACTION, &S.act[R_SOFTFAIL], 0, 0, "action" },
 	{ "spp", 0, OPT_FLAG, &S.spp, 0, 0, NULL },
 	{ "statedir", 'd', OPT_STR, &S.statedir, 0, 0, "dir" },
@@ -57,8 +60,9 @@ usage(void)
 	    " [--from addr]\n"
 	    "       %*s [option ...]\n"
 	    "       %s -S [-m] [-x] [-c file] --ip addr [option ...]"
-	    " < message\n",
-	    PROG, (int)strlen(PROG), "", PROG))
+	    " < message\n"
+	    "       %s --serve [-c file] [-r spec] [option ...]\n",
+	    PROG, (int)strlen(PROG), "", PROG, PROG))
 		exit(0);
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
 	    S.spp ? "E" : "");
@@ -101,6 +105,19 @@ open_list(const struct spf *s, const char *path, struct list **l,
 	return 0;
 }
 
+/* The lists and libspf2's server, kept for every decision. */
+static int
+resources(struct spf *s, struct mgerr *e)
+{
+	/* A zone file is a draft being tested: never cache its answers. */
+	if (s->resolver != NULL && strncmp(s->resolver, "zone:", 5) == 0)
+		s->cache = 0;
+	if (open_list(s, s->trusted_file, &s->trusted, e) == -1 ||
+	    open_list(s, s->whitelist_file, &s->whitelist, e) == -1)
+		return -1;
+	return spf_setup(s, e);
+}
+
 static int
 acquire(struct spf *s, struct mgerr *e)
 {
@@ -110,13 +127,7 @@ acquire(struct spf *s, struct mgerr *e)
 		mgerr_set(e, "no client address: give --ip or set TCPREMOTEIP");
 		return -1;
 	}
-	/* A zone file is a draft being tested: never cache its answers. */
-	if (s->resolver != NULL && strncmp(s->resolver, "zone:", 5) == 0)
-		s->cache = 0;
-	if (open_list(s, s->trusted_file, &s->trusted, e) == -1 ||
-	    open_list(s, s->whitelist_file, &s->whitelist, e) == -1)
-		return -1;
-	return spf_setup(s, e);
+	return resources(s, e);
 }
 
 /* Clients not checked at all: trusted, whitelisted, authenticated. */
@@ -216,6 +227,30 @@ log_decision(const struct spf *s, const struct outcome *o, const char *res)
 	log_end(&l);
 }
 
+/*
+ * The SPF decision (HELO and MAIL FROM) for s->env, both forms': fills
+ * o with Received-SPF and Authentication-Results, and logs it.
+ */
+static void
+decide(struct spf *s, struct outcome *o)
+{
+	struct authres ar;
+	struct mgerr e;
+	char res[128] = "";
+	const char *why;
+
+	authres_init(&ar, s->hostname);
+	s->layer.queries = 0;
+	if ((why = exempt(s)) != NULL)
+		log_explain(s->explain, "client is %s: not checked", why);
+	else
+		run_spf(s, o, &ar, res, sizeof(res));
+	if (o->code == EXIT_ACCEPT && ar.n > 0 && outcome_header(o,
+	    "Authentication-Results", authres_value(&ar), &e) == -1)
+		outcome_tempfail(o, e.msg);
+	log_decision(s, o, res);
+}
+
 static int
 cmd_check(struct spf *s)
 {
@@ -223,30 +258,63 @@ cmd_check(struct spf *s)
 	struct authres ar;
 	struct mgerr e;
 	char res[128] = "";
-	const char *why = NULL;
 	int rc, msg = 0;
 
 	outcome_init(&o);
-	authres_init(&ar, s->hostname);
 	if (acquire(s, &e) == -1) {
 		log_error("%s", e.msg);
 		outcome_tempfail(&o, "configuration or input error");
-	} else if ((why = exempt(s)) != NULL)
-		log_explain(s->explain, "client is %s: not checked", why);
-	else if (s->senderid) {
+		log_decision(s, &o, res);
+	} else if (s->senderid && exempt(s) == NULL) {
+		authres_init(&ar, s->hostname);
 		msg = senderid_run(s, &o, &ar, res, sizeof(res));
+		if (o.code == EXIT_ACCEPT && ar.n > 0 && outcome_header(&o,
+		    "Authentication-Results", authres_value(&ar), &e) == -1)
+			outcome_tempfail(&o, e.msg);
+		log_decision(s, &o, res);
 	} else
-		run_spf(s, &o, &ar, res, sizeof(res));
-	if (o.code == EXIT_ACCEPT && ar.n > 0 && outcome_header(&o,
-	    "Authentication-Results", authres_value(&ar), &e) == -1)
-		outcome_tempfail(&o, e.msg);
-	log_decision(s, &o, res);
+		decide(s, &o);
 	rc = outcome_emit(&o, s->spp, msg && senderid_crlf());
 	if (msg && o.code == EXIT_ACCEPT && !s->spp)
 		senderid_copy_body();
 	outcome_free(&o);
 	spf_release(s);
 	return rc;
+}
+
+/* One request of the served form: its envelope, then the decision. */
+static void
+serve_one(void *arg, const struct envelope *env, struct outcome *o)
+{
+	struct spf *s = arg;
+
+	s->env = *env;
+	s->now = time(NULL);
+	if (!s->env.have_ip) {
+		/* As the one-process form says of the same input. */
+		log_error("no client address in the policy request");
+		outcome_tempfail(o, "configuration or input error");
+		log_decision(s, o, "");
+		return;
+	}
+	decide(s, o);
+}
+
+/* --serve: Postfix's policy protocol on stdin and stdout (policy.h). */
+static int
+cmd_serve(struct spf *s)
+{
+	struct mgerr e;
+	int rc;
+
+	if (resources(s, &e) == -1) {
+		log_error("%s", e.msg);
+		return EXIT_DEFER;
+	}
+	if ((rc = policy_serve(0, 1, serve_one, s, log_warn)) == -1)
+		log_error("policy requests: %s", strerror(errno));
+	spf_release(s);
+	return rc == 0 ? 0 : EXIT_DEFER;
 }
 
 int
@@ -271,5 +339,13 @@ main(int argc, char **argv)
 		usage();
 	}
 	S.now = time(NULL);
+	if (S.serve) {
+		if (S.senderid) {
+			/* Sender ID reads the message: no policy request. */
+			log_error("option --serve: not with -S");
+			usage();
+		}
+		return cmd_serve(&S);
+	}
 	return cmd_check(&S);
 }

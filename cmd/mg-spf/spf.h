@@ -111,6 +111,7 @@ struct spf {
 	long long	 dns_timeout, lock_timeout, budget_ms, cache_max;
 	int		 act[R_COUNT];
 	int		 explain, spp, helo_check, cache, senderid, msg_out;
+	int		 serve;
 	int		 exempt_auth, exempt_relay;
 	int64_t		 now;
 
