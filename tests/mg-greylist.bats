@@ -469,6 +469,25 @@ time.sleep(5)' "$T/st/greylist.db.lock" "$T/locked" &
 	assert_line "pending 0"
 }
 
+@test "mg-greylist --serve greylists Postfix policy requests and passes the retry" {
+	req='request=smtpd_access_policy\nclient_address=192.0.2.7\nsender=alice@example.com\nrecipient=bob@example.org\n\n'
+	other='request=smtpd_access_policy\nclient_address=192.0.2.8\nsender=carol@example.com\nrecipient=bob@example.org\n\n'
+	run --separate-stderr ft '2024-03-01 12:00:00' mg-greylist --serve -d "$T/st" --enable yes -H mx.test < <(printf "$req$other$req")
+	assert_success
+	assert_equal "${lines[0]}" "action=451 4.7.1 greylisted, please try again in 300 seconds"
+	assert_equal "${lines[1]}" "action=451 4.7.1 greylisted, please try again in 300 seconds"
+	# The same triplet again at once: still too early.
+	[[ "${lines[2]}" == "action=451 4.7.1 greylisted, please try again in "* ]]
+	[[ "$stderr" == *"greylist=new"*"greylist=new"*"greylist=early"* ]]
+	# A later served process finds the state the first one left.
+	run --separate-stderr ft '2024-03-01 12:06:00' mg-greylist --serve -d "$T/st" --enable yes -H mx.test < <(printf "$req")
+	assert_success
+	assert_output "action=PREPEND X-Greylist: delayed 360 seconds by mg-greylist at mx.test"
+	# Not enabled: every request is DUNNO.
+	run --separate-stderr mg-greylist --serve -d "$T/st" < <(printf "$other")
+	assert_output "action=DUNNO"
+}
+
 @test "mg-greylist keeps every confirmed pass and a usable file when writers are killed" {
 	for i in $(seq 20); do echo "192.0.2.$i alice@example.com r$i@example.org"; done > "$T/first"
 	run mg-greylist -d "$T/st" pass - < "$T/first"

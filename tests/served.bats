@@ -37,3 +37,7 @@ replay() {
 @test "mg-spf --serve gives the one-process form's answer in every mg-spf test" {
 	replay mg-spf 40
 }
+
+@test "mg-greylist --serve gives the one-process form's answer in every mg-greylist test" {
+	replay mg-greylist 60
+}

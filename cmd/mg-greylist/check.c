@@ -362,24 +362,31 @@ check_all(struct grey *g, struct outcome *o, struct mgerr *e)
 	return 0;
 }
 
+void
+grey_decide(struct grey *g, struct outcome *o)
+{
+	struct mgerr e;
+
+	if (!g->enable) {
+		log_explain(g->explain,
+		    "greylisting is not enabled (enable yes)");
+	} else if (check_all(g, o, &e) == -1) {
+		log_error("%s", e.msg);
+		outcome_free(o);
+		outcome_init(o);
+		outcome_tempfail(o, e.temp ? "greylist store unavailable" :
+		    "greylist error");
+	}
+}
+
 int
 cmd_check(struct grey *g)
 {
 	struct outcome o;
-	struct mgerr e;
 	int rc;
 
 	outcome_init(&o);
-	if (!g->enable) {
-		log_explain(g->explain,
-		    "greylisting is not enabled (enable yes)");
-	} else if (check_all(g, &o, &e) == -1) {
-		log_error("%s", e.msg);
-		outcome_free(&o);
-		outcome_init(&o);
-		outcome_tempfail(&o, e.temp ? "greylist store unavailable" :
-		    "greylist error");
-	}
+	grey_decide(g, &o);
 	rc = outcome_emit(&o, g->spp, 0);
 	outcome_free(&o);
 	return rc;

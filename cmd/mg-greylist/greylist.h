@@ -29,7 +29,7 @@ struct grey {
 	const char	*resolver;
 	long long	 lock_timeout;	/* ms */
 	long long	 dns_timeout;	/* ms */
-	int		 enable, spp, explain, hash;
+	int		 enable, spp, explain, hash, serve;
 	int		 exempt_auth, exempt_relay;
 	long long	 v4_prefix, v6_prefix;
 	int64_t		 delay, window, lifetime;
@@ -104,6 +104,11 @@ int	nrec_decode(const struct state_rec *rec, struct nrec *n);
 struct state *grey_open(const struct grey *g, int mode, struct mgerr *e);
 
 /* check.c */
+/*
+ * The decision for g->env, both forms' (one process, --serve): fills o
+ * and logs a line per recipient.
+ */
+void	grey_decide(struct grey *g, struct outcome *o);
 int	cmd_check(struct grey *g);
 
 /* admin.c */

@@ -3,6 +3,7 @@
  * front of an SMTP server, with its store in the shared GDBM state.
  * See mg-greylist(1).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "greylist.h"
 #include "log.h"
+#include "policy.h"
 
 #define PROG "mg-greylist"
 
@@ -37,6 +39,7 @@ static const struct opt options[] = {
 	{ "resolver", 'r', OPT_STR, &G.resolver, 0, 0, "spec" },
 	{ "retry-window", 0, OPT_DURATION, &G.window, 60, 365 * 86400, "time" },
 	{ "sender-whitelist", 0, OPT_STR, &G.sender_wl, 0, 0, "file" },
+	{ "serve", 0, OPT_FLAG, &G.serve, 0, 0, NULL },
 	{ "spf-aware", 0, OPT_BOOL, &G.spf_aware, 0, 0, "yes|no" },
 	{ "spf-pass", 0, OPT_STR, &G.spf_pass, 0, 0, "domain" },
 	{ "spp", 0, OPT_FLAG, &G.spp, 0, 0, NULL },
@@ -53,10 +56,11 @@ usage(void)
 	    "usage: %s [-x] [-c file] [--enable yes] --ip addr --from addr "
 	    "--rcpt addr\n"
 	    "       %*s [option ...]\n"
+	    "       %s --serve [-c file] [--enable yes] [option ...]\n"
 	    "       %s list | stats | expire\n"
 	    "       %s pass [--ip addr --from addr --rcpt addr | -]\n"
 	    "       %s delete [--ip addr --from addr --rcpt addr | key ...]\n",
-	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG))
+	    PROG, (int)strlen(PROG), "", PROG, PROG, PROG, PROG))
 		exit(0);
 	/* The contract holds for usage errors too: a reply line, then 111. */
 	printf("%s451 4.3.0 temporary failure (usage error)\n",
@@ -97,7 +101,7 @@ acquire(struct grey *g, struct mgerr *e)
 		    "--delay");
 		return -1;
 	}
-	if (env_load(&g->env, e) == -1)
+	if (!g->serve && env_load(&g->env, e) == -1)
 		return -1;
 	if (list_load(g->client_wl, g->compile, &g->clients, log_warn, e) ==
 	    -1 || list_load(g->sender_wl, g->compile, &g->senders, log_warn,
@@ -140,6 +144,27 @@ envelope_key(struct grey *g, size_t i, char *key, size_t len, char *net,
 	return triplet_key(origin, snd, rcpt, g->hash, key, len);
 }
 
+/* One request of the served form: its envelope, then the decision. */
+static void
+serve_one(void *arg, const struct envelope *env, struct outcome *o)
+{
+	struct grey *g = arg;
+
+	g->env = *env;
+	g->now = time(NULL);
+	grey_decide(g, o);
+}
+
+/* --serve: Postfix's policy protocol on stdin and stdout (policy.h). */
+static int
+cmd_serve(struct grey *g)
+{
+	if (policy_serve(0, 1, serve_one, g, log_warn) == 0)
+		return 0;
+	log_error("policy requests: %s", strerror(errno));
+	return EXIT_DEFER;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,6 +188,8 @@ main(int argc, char **argv)
 		    "error)\n", G.spp ? "E" : "");
 		return G.spp ? 0 : EXIT_DEFER;
 	}
+	if (G.serve && argc == 0)
+		return cmd_serve(&G);
 	cmd = argc == 0 ? "check" : argv[0];
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(&G);
