@@ -174,15 +174,23 @@ session_step_done(struct session *s, const struct chain_step *st,
 	char why[32];
 
 	if (res->verdict == STEP_ACCEPT && res->rcpt[0] != '\0') {
-		/* The step names the mailbox to deliver to (mg-batv). */
-		if (s->stage == CHAIN_RCPT) {
+		/*
+		 * The step names the mailbox to deliver to (mg-batv strips
+		 * a tag) or the sender to send as (mg-batv sign tags it).
+		 */
+		if (s->stage == CHAIN_RCPT || s->stage == CHAIN_MAIL) {
 			session_log(s, sname, st->name, "rewrite", NULL,
 			    res->rcpt);
-			strlcpy(s->tx.rcpt, res->rcpt, sizeof(s->tx.rcpt));
+			if (s->stage == CHAIN_RCPT)
+				strlcpy(s->tx.rcpt, res->rcpt,
+				    sizeof(s->tx.rcpt));
+			else
+				strlcpy(s->tx.from, res->rcpt,
+				    sizeof(s->tx.from));
 			s->ans.rewrote = 1;
 		} else
 			session_log(s, sname, st->name, "accept", NULL,
-			    "address ignored outside rcpt");
+			    "address ignored outside mail and rcpt");
 		return;
 	}
 	if (res->verdict == STEP_ACCEPT && res->delay_ms > 0) {

@@ -93,7 +93,8 @@ struct session_answer {
 	enum session_do	 what;
 	int		 code;		/* the reply's code; 0 on GO */
 	char		 reply[SMTP_REPLY_MAX + 1];	/* no line end */
-	int		 rewrote;	/* a step named another rcpt (tx.rcpt) */
+	int		 rewrote;	/* a step named another address: the
+					   rcpt (tx.rcpt) or the sender (tx.from) */
 };
 
 struct session {
@@ -139,7 +140,8 @@ const struct chain_step *session_next_step(struct session *s);
 /*
  * Applies step st's verdict: logs it; on accept keeps its header fields
  * (session scope before MAIL, else the transaction's) and its results
- * for MG_AUTHRES, takes the recipient it names at [rcpt], or sets
+ * for MG_AUTHRES, takes the recipient it names at [rcpt] or the sender
+ * it names at [mail], or sets
  * s->delay_ms to the delay it asks for (mg-tarpit --print), which the
  * adapter waits, without blocking other sessions, before it goes on;
  * on a refusal ends the stage with it.

@@ -257,6 +257,14 @@ Authentication-Results: mx.test.example; in the body"
 	assert_line "filter-dataline|$S1|$TK|Subject: hello"
 }
 
+@test "mg-opensmtpd rewrites the sender a mail step names" {
+	printf '[mail]\n: echo "tagged-$SMTPMAILFROM"\n' >"$T/mchain"
+	run --separate-stderr mg-opensmtpd -C "$T/mchain" < <(hs06; opening; f mail-from a@good.example)
+	assert_success
+	assert_equal "$(answers | tail -1)" "filter-result|$S1|$TK|rewrite|<tagged-a@good.example>"
+	[[ "$stderr" == *"stage=mail step=sh decision=rewrite session=$S1"*"why=tagged-a@good.example"* ]]
+}
+
 @test "mg-opensmtpd gives the data steps the message unstuffed on stdin" {
 	cat >"$T/dchain" <<-EOF
 	[data]

@@ -208,6 +208,17 @@ teardown() {
 	grep -q 'removed 1 Authentication-Results field claiming mx.test' "$T/server.log"
 }
 
+@test "mg-wrap sends the real server the sender a mail step names" {
+	printf '[mail]\n: echo "tagged-$SMTPMAILFROM"\n[rcpt]\n: echo "X-From-Seen: $SMTPMAILFROM"\n' >"$T/c"
+	wrap_start -C "$T/c"
+	smtp --from a@b.test --to user@example.test
+	assert_output --partial "<-  250 Queued"
+	[ "$(tr '\0' ' ' <"$QP"/queue/env.*)" = "Ftagged-a@b.test Tuser@example.test  " ]
+	grep -q '^X-From-Seen: tagged-a@b.test' "$QP"/queue/msg.*
+	sessions_done 1
+	grep -q 'stage=mail step=sh decision=rewrite .*why=tagged-a@b.test' "$T/server.log"
+}
+
 @test "mg-wrap keeps the session after a 554 for one message at the data stage" {
 	printf '[data]\n: grep -q VIRUS && { echo "554 5.7.1 infected"; exit 100; }; exit 0\n' >"$T/c"
 	wrap_start -C "$T/c"

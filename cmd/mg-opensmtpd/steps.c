@@ -51,8 +51,9 @@ finish(struct osmtpd *o, struct sess *s)
 		return;
 	}
 	if (a->what == SESSION_GO) {
-		if (s->ss.stage == CHAIN_MAIL && s->newfrom[0] != '\0')
-			to = s->newfrom;
+		if (s->ss.stage == CHAIN_MAIL && (s->newfrom[0] != '\0' ||
+		    a->rewrote))
+			to = s->ss.tx.from;
 		else if (s->ss.stage == CHAIN_RCPT && a->rewrote)
 			to = s->ss.tx.rcpt;
 		if (to != NULL) {

@@ -269,7 +269,7 @@ cmd_mail(struct wrap *w, const char *arg)
 		session_txn_reset(&w->s);
 		return;
 	}
-	snprintf(line, sizeof(line), "MAIL FROM:<%s>", a.addr);
+	snprintf(line, sizeof(line), "MAIL FROM:<%s>", w->s.tx.from);
 	mail_params(w, params, line, sizeof(line));
 	relay(w, 'M', line, NULL);
 }
