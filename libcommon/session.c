@@ -396,8 +396,8 @@ session_event(struct session *s, const char *event)
 	return rc == 2;
 }
 
-int
-session_blocked(struct session *s, char *reply, size_t cap)
+static int
+block_reply(struct session *s, char *reply, size_t cap)
 {
 	struct state *st;
 	struct dyn_block b;
@@ -425,5 +425,16 @@ session_blocked(struct session *s, char *reply, size_t cap)
 	snprintf(reply, cap, "%s %s is blocked for %s more (%s)",
 	    act == ACT_DEFER ? "451 4.7.1" : act == ACT_DROP ? "554 5.7.1" :
 	    "550 5.7.1", b.net, left, b.reason);
+	return 1;
+}
+
+int
+session_blocked(struct session *s, const char *stage, char *reply,
+    size_t cap)
+{
+	if (!block_reply(s, reply, cap))
+		return 0;
+	session_log(s, stage, "dynamic", "block", reply, NULL);
+	s->nrefused++;
 	return 1;
 }

@@ -183,9 +183,12 @@ int	session_event(struct session *s, const char *event);
 /*
  * 1 with the reply in reply (cap bytes) when a block of the dynamic
  * screen covers the client (--dyn-action off: never), or when the store
- * cannot be read (a 451); 0 when not.
+ * cannot be read (a 451); the block is then logged as a decision of
+ * stage ("connect", "auth", "mail") and counted as a refusal.  0 when
+ * not blocked.
  */
-int	session_blocked(struct session *s, char *reply, size_t cap);
+int	session_blocked(struct session *s, const char *stage, char *reply,
+	    size_t cap);
 /* 1 when reply (its code) ends the session at stage st (see above). */
 int	session_drops(const char *reply, enum chain_stage st);
 

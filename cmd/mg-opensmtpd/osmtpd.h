@@ -62,7 +62,6 @@ struct sess {
 	int64_t		 wake;		/* clock_ms() to go on at, or 0 */
 	struct step_run	*run;
 	struct chain_step xstep;	/* RUN_BATV: argv with the address */
-	char		 newfrom[ADDR_BUF_MAX];	/* BATV's rewrite */
 
 	/* The message (data-line). */
 	int		 in_data;	/* lines are coming */

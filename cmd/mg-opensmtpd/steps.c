@@ -51,8 +51,7 @@ finish(struct osmtpd *o, struct sess *s)
 		return;
 	}
 	if (a->what == SESSION_GO) {
-		if (s->ss.stage == CHAIN_MAIL && (s->newfrom[0] != '\0' ||
-		    a->rewrote))
+		if (s->ss.stage == CHAIN_MAIL && a->rewrote)
 			to = s->ss.tx.from;
 		else if (s->ss.stage == CHAIN_RCPT && a->rewrote)
 			to = s->ss.tx.rcpt;
@@ -162,7 +161,6 @@ void
 start_stage(struct osmtpd *o, struct sess *s, enum chain_stage st)
 {
 	s->busy = 1;
-	s->newfrom[0] = '\0';
 	s->kind = RUN_CHAIN;
 	session_stage_begin(&s->ss, st);
 	next_step(o, s);
@@ -197,7 +195,7 @@ batv_done(struct osmtpd *o, struct sess *s)
 	}
 	session_log(&s->ss, "mail", name, "rewrite", NULL, addr);
 	strlcpy(s->ss.tx.from, addr, sizeof(s->ss.tx.from));
-	strlcpy(s->newfrom, addr, sizeof(s->newfrom));
+	s->ss.ans.rewrote = 1;
 	finish(o, s);
 }
 
@@ -232,11 +230,9 @@ blocked(struct osmtpd *o, struct sess *s, enum chain_stage st)
 {
 	char reply[SMTP_REPLY_MAX];
 
-	if (!session_blocked(&s->ss, reply, sizeof(reply)))
+	if (!session_blocked(&s->ss, chain_stage_name(st), reply,
+	    sizeof(reply)))
 		return 0;
-	session_log(&s->ss, chain_stage_name(st), "dynamic", "block", reply,
-	    NULL);
-	s->ss.nrefused++;
 	if (st == CHAIN_MAIL)
 		session_txn_reset(&s->ss);
 	answer(o, s, s->token, "disconnect", reply);

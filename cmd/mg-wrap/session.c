@@ -125,10 +125,9 @@ blocked_now(struct wrap *w, const char *stage)
 {
 	char reply[SMTP_REPLY_MAX];
 
-	if (!session_blocked(&w->s, reply, sizeof(reply)))
-		return;
 	/* A block made during this session ends it (the dynamic screen). */
-	session_log(&w->s, stage, "dynamic", "block", reply, NULL);
+	if (!session_blocked(&w->s, stage, reply, sizeof(reply)))
+		return;
 	say(w, reply);
 	bye(w, "blocked");
 }
@@ -426,8 +425,7 @@ client_session(struct wrap *w)
 
 	smtp_rd_init(&w->cl.rd, SMTP_CMD_MAX);
 	session_event(&w->s, "connect");
-	if (session_blocked(&w->s, reply, sizeof(reply))) {
-		session_log(&w->s, "connect", "dynamic", "block", reply, NULL);
+	if (session_blocked(&w->s, "connect", reply, sizeof(reply))) {
 		if (session_drops(reply, CHAIN_CONNECT)) {
 			say(w, reply);
 			bye(w, "refused");
