@@ -202,11 +202,13 @@ name_listed(struct grey *g)
 
 	if (g->clients == NULL || !g->env.have_ip)
 		return 0;
-	if ((d = dns_new(g->resolver, (unsigned)g->dns_timeout, 2, &e)) ==
-	    NULL) {
+	/* Made once: the served form asks it again for every request. */
+	if (g->dns == NULL && (g->dns = dns_new(g->resolver,
+	    (unsigned)g->dns_timeout, 2, &e)) == NULL) {
 		log_warn("client names: %s", e.msg);
 		return 0;
 	}
+	d = g->dns;
 	memset(&ptr, 0, sizeof(ptr));
 	if (dns_ptr(d, &g->env.ip, &ptr, &e) == -1)
 		ptr.n = 0;
@@ -223,7 +225,6 @@ name_listed(struct grey *g)
 		dns_result_free(&fwd);
 	}
 	dns_result_free(&ptr);
-	dns_free(d);
 	return hit;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "dns.h"
 #include "env.h"
 #include "list.h"
 #include "opt.h"
@@ -42,6 +43,7 @@ struct grey {
 	/* Acquired. */
 	int		 keynet;	/* enum keynet (--key-net) */
 	struct list	*clients, *senders, *rcpts;
+	struct dns	*dns;		/* for client names, made on first use */
 	int64_t		 now;
 };
 
