@@ -681,6 +681,8 @@ six_unblocked() {
 	done
 	sleep 2
 	for pid in $pids; do
+		# Stopped first, the loop forks no writer after the pkill.
+		kill -STOP "$pid" 2>/dev/null || true
 		pkill -KILL -P "$pid" 2>/dev/null || true
 		kill -KILL "$pid" 2>/dev/null || true
 	done
